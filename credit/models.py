@@ -1,0 +1,1 @@
+"""Credit (资信管理): applications, investigations, ratings and limits arrive with their issue."""

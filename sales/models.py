@@ -1,0 +1,1 @@
+"""Sales ledger: products, contracts, orders and payments arrive with their issue."""

@@ -1,0 +1,1 @@
+"""Visits (拜访) and communication: plans, logs and care messages arrive with their issue."""
