@@ -10,12 +10,11 @@ descending).
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
 
-from .models import CustomField, Customer, Tag
+from .models import Customer, CustomField, Tag
 from .validators import PROVINCES
 
 COMPLETENESS_BANDS = {"low": (0, 39), "medium": (40, 69), "high": (70, 100)}
@@ -35,8 +34,12 @@ class CustomerFilter(django_filters.FilterSet):
         method="filter_completeness",
         label=_("Completeness"),
     )
-    completeness_min = django_filters.NumberFilter(field_name="completeness", lookup_expr="gte", label=_("Completeness from"))
-    completeness_max = django_filters.NumberFilter(field_name="completeness", lookup_expr="lte", label=_("Completeness to"))
+    completeness_min = django_filters.NumberFilter(
+        field_name="completeness", lookup_expr="gte", label=_("Completeness from")
+    )
+    completeness_max = django_filters.NumberFilter(
+        field_name="completeness", lookup_expr="lte", label=_("Completeness to")
+    )
     qualification = django_filters.ChoiceFilter(
         choices=[("expired", _("Expired documents")), ("expiring", _("Documents expiring soon"))],
         method="filter_qualification",
@@ -92,7 +95,11 @@ def custom_field_filters(definition: CustomField) -> dict:
     if definition.kind == Kind.TEXT:
         return {name: django_filters.CharFilter(field_name=path, lookup_expr="icontains", label=label)}
     if definition.kind in (Kind.CHOICE,):
-        return {name: django_filters.ChoiceFilter(field_name=path, choices=[(c, c) for c in definition.choices], label=label)}
+        return {
+            name: django_filters.ChoiceFilter(
+                field_name=path, choices=[(c, c) for c in definition.choices], label=label
+            )
+        }
     if definition.kind == Kind.MULTI:
         return {
             name: django_filters.ChoiceFilter(
@@ -111,11 +118,13 @@ def custom_field_filters(definition: CustomField) -> dict:
     date_widget = forms.DateInput(attrs={"type": "date"})
     return {
         f"{name}_min": django_filters.CharFilter(
-            method=lambda qs, _n, v, key=key: qs.filter(**{f"custom_fields__{key}__gte": v}), label=label, widget=date_widget
+            method=lambda qs, _n, v, key=key: qs.filter(**{f"custom_fields__{key}__gte": v}),
+            label=label,
+            widget=date_widget,
         ),
         f"{name}_max": django_filters.CharFilter(
-            method=lambda qs, _n, v, key=key: qs.filter(**{f"custom_fields__{key}__lte": v}), label=label, widget=date_widget
+            method=lambda qs, _n, v, key=key: qs.filter(**{f"custom_fields__{key}__lte": v}),
+            label=label,
+            widget=date_widget,
         ),
     }
-
-

@@ -170,9 +170,7 @@ class Customer(models.Model):
     boss_name = models.CharField(_("owner's name"), max_length=50, blank=True)
     boss_gender = models.CharField(_("owner's gender"), max_length=10, choices=Gender.choices, blank=True)
     boss_birth_year = models.PositiveIntegerField(_("owner's year of birth"), null=True, blank=True)
-    boss_education = models.CharField(
-        _("owner's education"), max_length=20, choices=Education.choices, blank=True
-    )
+    boss_education = models.CharField(_("owner's education"), max_length=20, choices=Education.choices, blank=True)
     boss_phone = models.CharField(_("owner's mobile"), max_length=11, blank=True, validators=[validate_mobile])
     boss_work_history = models.TextField(_("owner's work history"), blank=True)
     boss_economic_situation = models.TextField(_("owner's economic situation"), blank=True)
@@ -199,9 +197,7 @@ class Customer(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
 
     objects = CustomerQuerySet.as_manager()
 
@@ -271,9 +267,9 @@ class Customer(models.Model):
         if user.role == user.Role.MANAGER and user.team_id:
             return Q(**{f"{prefix}owner__team_id": user.team_id})
         if user.role == user.Role.REP:
-            shared = CustomerShare.objects.filter(user=user).values("customer_id")
-            key = f"{prefix}id" if prefix else "id"
-            return Q(**{f"{prefix}owner_id": user.pk}) | Q(**{f"{key}__in": shared})
+            own = Q(**{f"{prefix}owner_id": user.pk})
+            shared = _shared_customer_ids(user)
+            return own | Q(**{f"{prefix}id__in": shared}) if shared else own
         return Q(pk__in=[])
 
     def completeness_band(self):
@@ -282,6 +278,19 @@ class Customer(models.Model):
         if self.completeness >= 40:
             return "medium"
         return "low"
+
+
+def _shared_customer_ids(user) -> list[int]:
+    """The ids shared with a rep, read once per user object (i.e. per request).
+
+    A constant list lets PostgreSQL combine the owner index and the primary key in
+    one bitmap scan, where `owner_id = X OR id IN (subquery)` scans the table.
+    """
+    if not hasattr(user, "_shared_customer_ids"):
+        user._shared_customer_ids = list(
+            CustomerShare.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
+        )
+    return user._shared_customer_ids
 
 
 class CustomerShare(models.Model):
@@ -293,6 +302,9 @@ class CustomerShare(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "user"], name="unique_customer_share")]
+
+    def __str__(self):
+        return f"{self.customer_id} → {self.user_id}"
 
 
 class FactVerification(models.Model):
@@ -439,14 +451,17 @@ class QualificationDocument(models.Model):
     number = models.CharField(_("number"), max_length=50, blank=True)
     issuer = models.CharField(_("issued by"), max_length=100, blank=True)
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
-    expiry_date = models.DateField(
-        _("expiry date"), null=True, blank=True, help_text=_("Leave empty for “long-term”.")
-    )
+    expiry_date = models.DateField(_("expiry date"), null=True, blank=True, help_text=_("Leave empty for “long-term”."))
     scope = models.TextField(_("business scope"), blank=True)
     biologics = models.BooleanField(_("includes biologics (vaccines)"), default=False)
     file = models.FileField(_("scanned file"), upload_to="documents/%Y/%m/", blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("verified by")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -512,14 +527,17 @@ class Livestock(models.Model):
     customer = models.ForeignKey(Customer, models.CASCADE, related_name="livestock", verbose_name=_("customer"))
     species = models.CharField(_("species"), max_length=20, choices=Species.choices)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ON_HAND)
-    quantity = models.DecimalField(
-        _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
-    )
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
     as_of = models.DateField(_("as of"))
     source = models.CharField(_("source"), max_length=20, choices=FactSource.choices, blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("verified by")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
@@ -567,9 +585,7 @@ class Brand(models.Model):
 class ActionItem(models.Model):
     """An action of the customer's development plan."""
 
-    customer = models.ForeignKey(
-        Customer, models.CASCADE, related_name="action_items", verbose_name=_("customer")
-    )
+    customer = models.ForeignKey(Customer, models.CASCADE, related_name="action_items", verbose_name=_("customer"))
     description = models.CharField(_("action"), max_length=200)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="action_items", verbose_name=_("responsible")
@@ -658,9 +674,7 @@ class Handover(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=500)
     customer_count = models.PositiveIntegerField(_("customers"))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by")
-    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
     at = models.DateTimeField(_("time"), auto_now_add=True)
     # Shared with the audit events the handover wrote.
     batch = models.UUIDField(db_index=True)

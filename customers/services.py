@@ -202,9 +202,7 @@ def customer_update(
             after["tags"] = sorted(t.name for t in tags)
         changes = audit.diff(before, after)
         events: list = []
-        _apply_sources(
-            actor=actor, customer=customer, sources=sources or {}, changed_facts=set(changes), events=events
-        )
+        _apply_sources(actor=actor, customer=customer, sources=sources or {}, changed_facts=set(changes), events=events)
         if changes:
             customer.version += 1
             customer.save()
@@ -358,7 +356,9 @@ def customer_handover(
             customers = []
         customers = [c for c in customers if c.owner_id != to_user.pk]
         if not customers:
-            raise DomainError(ERR_HANDOVER_NONE if customer_ids is None or not customer_ids else ERR_HANDOVER_SAME, field="customers")
+            raise DomainError(
+                ERR_HANDOVER_NONE if customer_ids is None or not customer_ids else ERR_HANDOVER_SAME, field="customers"
+            )
         batch = uuid.uuid4()
         now = timezone.now()
         ids = [c.pk for c in customers]

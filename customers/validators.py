@@ -90,7 +90,9 @@ def validate_credit_code(value: str) -> None:
     expected = credit_code_check_char(value[:17])
     if value[17] != expected:
         raise ValidationError(
-            _("The check character of this credit code is wrong (the last character should be %(expected)s); please check for a typing error."),
+            _(
+                "The check character of this credit code is wrong (the last character should be %(expected)s); please check for a typing error."
+            ),
             code="credit_code_check",
             params={"expected": expected},
         )

@@ -1,7 +1,7 @@
 import pytest
 
 from crm.errors import DomainError, EditConflict
-from crm.models import AuditEvent
+from crm.models import AuditEvent, User
 from customers import services
 from customers.models import Contact, Customer, CustomerShare, FactVerification
 from tests.factories import ContactFactory, CustomerFactory
@@ -25,7 +25,12 @@ class TestVisibility:
     def test_rep_sees_own_and_shared_only(self, rep, own_customer, team_customer, other_customer):
         assert set(Customer.objects.visible_to(rep)) == {own_customer}
         CustomerShare.objects.create(customer=other_customer, user=rep)
+        rep = User.objects.get(pk=rep.pk)  # shares are read once per request's user
         assert set(Customer.objects.visible_to(rep)) == {own_customer, other_customer}
+        assert set(Contact.objects.visible_to(rep).values_list("customer", flat=True)) <= {
+            own_customer.pk,
+            other_customer.pk,
+        }
 
     def test_manager_sees_team(self, manager, own_customer, team_customer, other_customer):
         assert set(Customer.objects.visible_to(manager)) == {own_customer, team_customer}
@@ -77,9 +82,13 @@ class TestCreateAndUpdate:
         services.customer_update(
             actor=rep, customer_id=own_customer.pk, data={"annual_sales": 800000}, expected_version=1
         )
-        services.fact_verify(actor=client_service, customer=Customer.objects.get(pk=own_customer.pk), fact="annual_sales")
+        services.fact_verify(
+            actor=client_service, customer=Customer.objects.get(pk=own_customer.pk), fact="annual_sales"
+        )
         verified = Customer.objects.get(pk=own_customer.pk).completeness
-        services.customer_update(actor=rep, customer_id=own_customer.pk, data={"annual_sales": 900000}, expected_version=2)
+        services.customer_update(
+            actor=rep, customer_id=own_customer.pk, data={"annual_sales": 900000}, expected_version=2
+        )
         check = FactVerification.objects.get(customer=own_customer, fact="annual_sales")
         assert check.verified_at is None
         assert Customer.objects.get(pk=own_customer.pk).completeness < verified
@@ -118,9 +127,7 @@ class TestHandover:
 
     def test_manager_cannot_hand_over_another_teams_customer(self, manager, teammate, other_customer):
         with pytest.raises(DomainError):
-            services.customer_handover(
-                actor=manager, to_user=teammate, reason="调整", customer_ids=[other_customer.pk]
-            )
+            services.customer_handover(actor=manager, to_user=teammate, reason="调整", customer_ids=[other_customer.pk])
         assert Customer.objects.get(pk=other_customer.pk).owner_id == other_customer.owner_id
 
     def test_rep_cannot_hand_over(self, rep, teammate, own_customer):

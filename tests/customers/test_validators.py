@@ -45,7 +45,15 @@ def test_credit_code_is_normalised_from_full_width_and_lower_case():
 
 
 @pytest.mark.parametrize(
-    "raw", ["13812345678", "+86 138 1234 5678", "138-1234-5678", "１３８１２３４５６７８", "0086 13812345678", "8613812345678"]
+    "raw",
+    [
+        "13812345678",
+        "+86 138 1234 5678",
+        "138-1234-5678",
+        "１３８１２３４５６７８",
+        "0086 13812345678",
+        "8613812345678",
+    ],
 )
 def test_mobile_normalisation(raw):
     assert normalize_mobile(raw) == "13812345678"
@@ -64,7 +72,8 @@ def test_excel_destroyed_number_is_named_as_such():
 
 
 @pytest.mark.parametrize(
-    "raw, code", [("山东", "37"), ("山东省", "37"), ("内蒙古", "15"), ("广西", "45"), ("新疆", "65"), ("香港", "81"), ("11", "11")]
+    "raw, code",
+    [("山东", "37"), ("山东省", "37"), ("内蒙古", "15"), ("广西", "45"), ("新疆", "65"), ("香港", "81"), ("11", "11")],
 )
 def test_province_short_names_map_to_the_division_code(raw, code):
     assert normalize_province(raw) == code
