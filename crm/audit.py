@@ -50,6 +50,10 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
         if field.is_relation:
             related = getattr(obj, field.name) if getattr(obj, field.attname) is not None else None
             values[field.name] = _plain(related)
+        elif isinstance(field, models.JSONField) and isinstance(getattr(obj, field.attname), dict):
+            # One entry per key, so history shows each custom value's own change.
+            for key, value in getattr(obj, field.attname).items():
+                values[f"{field.name}.{key}"] = _plain(value)
         else:
             values[field.name] = _plain(getattr(obj, field.attname))
     return values

@@ -11,6 +11,7 @@ import datetime
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -272,6 +273,20 @@ class Customer(models.Model):
             return own | Q(**{f"{prefix}id__in": shared}) if shared else own
         return Q(pk__in=[])
 
+    @classmethod
+    def field_label(cls, name: str) -> str:
+        """A reader's label for a field name as it appears in the change history:
+        model fields, "custom_fields.<key>", "source:<fact>" and "verified:<fact>"."""
+        if name.startswith("custom_fields."):
+            key = name.split(".", 1)[1]
+            definition = CustomField.objects.filter(key=key).only("label").first()
+            return definition.label if definition else key
+        prefix = ""
+        if ":" in name:
+            kind, name = name.split(":", 1)
+            prefix = {"source": _("source of "), "verified": _("verified ")}.get(kind, "")
+        return f"{prefix}{_verbose_name(cls, name)}"
+
     def completeness_band(self):
         if self.completeness >= 70:
             return "high"
@@ -291,6 +306,26 @@ def _shared_customer_ids(user) -> list[int]:
             CustomerShare.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
         )
     return user._shared_customer_ids
+
+
+def _verbose_name(model, name: str) -> str:
+    try:
+        return model._meta.get_field(name).verbose_name
+    except FieldDoesNotExist:
+        return name
+
+
+def history_field_label(object_type: str, name: str) -> str:
+    """The label of a changed field in an AuditEvent about `object_type` (a model name)."""
+    from django.apps import apps
+
+    if object_type == "customer":
+        return Customer.field_label(name)
+    try:
+        model = apps.get_model("customers", object_type)
+    except LookupError:
+        return name
+    return _verbose_name(model, name)
 
 
 class CustomerShare(models.Model):

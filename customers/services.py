@@ -164,13 +164,7 @@ def _conflict_fields(customer: Customer, since_version: int) -> list[str]:
         object_type="customer", object_id=customer.pk, version__gt=since_version
     ).values_list("changes", flat=True):
         names.update(changes)
-    labels = []
-    for name in sorted(names):
-        base = name.split(":", 1)[-1]
-        try:
-            labels.append(str(Customer._meta.get_field(base).verbose_name))
-        except Exception:
-            labels.append(base)
+    labels = [str(Customer.field_label(name)) for name in sorted(names)]
     return labels
 
 

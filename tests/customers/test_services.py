@@ -65,6 +65,22 @@ class TestCreateAndUpdate:
         event = AuditEvent.objects.filter(customer=own_customer, action="update").get()
         assert event.changes == {"city": ["临沂", "日照"]}
 
+    def test_custom_values_are_recorded_one_by_one(self, rep, own_customer):
+        services.customer_update(
+            actor=rep,
+            customer_id=own_customer.pk,
+            data={"custom_fields": {"main_species": "生猪", "vaccine_budget": 5}},
+            expected_version=1,
+        )
+        services.customer_update(
+            actor=rep, customer_id=own_customer.pk, data={"custom_fields": {"main_species": "蛋鸡"}}, expected_version=2
+        )
+        last = AuditEvent.objects.filter(customer=own_customer, action="update").first()
+        assert last.changes == {
+            "custom_fields.main_species": ["生猪", "蛋鸡"],
+            "custom_fields.vaccine_budget": [5, None],
+        }
+
     def test_second_save_on_a_stale_version_names_the_changed_fields(self, rep, manager, own_customer):
         loaded_version = own_customer.version
         services.customer_update(
