@@ -5,7 +5,7 @@ PY := .venv/bin/python
 # The embedded database unless DATABASE_URL names a server.
 WITH_DB = export DATABASE_URL="$${DATABASE_URL:-$$($(PY) scripts/devdb.py start crm)}" || exit 1;
 
-.PHONY: run test bench lint format messages makemessages check clean-db stop-db
+.PHONY: venv run test bench lint format messages makemessages stop-db
 
 .venv/.installed: requirements.txt
 	test -d .venv || python3 -m venv .venv

@@ -69,7 +69,8 @@ def diff(old: dict, new: dict) -> dict:
         if before in ("", None) and after in ("", None):
             continue
         if before != after:
-            changes[key] = [before, after]
+            # An empty text and a missing value read the same to a person.
+            changes[key] = [None if before == "" else before, None if after == "" else after]
     return changes
 
 

