@@ -14,7 +14,7 @@ from crm import audit
 from crm.errors import DomainError, EditConflict
 from crm.models import AuditEvent, User
 
-from .models import Customer, CustomerShare, FactSource, FactVerification, Handover
+from .models import ActionItem, Customer, CustomerShare, CustomField, FactSource, FactVerification, Handover
 from .search import REFRESH_SQL
 
 ERR_CONFLICT = gettext_lazy(
@@ -133,6 +133,9 @@ def customer_create(
     batch: uuid.UUID | None = None,
     reason: str = "",
 ) -> Customer:
+    if actor is not None and actor.is_rep:
+        # A rep's new customer is the rep's; forms and the API refuse any other owner.
+        data = {**data, "owner": actor}
     with transaction.atomic():
         customer = Customer(**data, created_by=actor if actor and actor.pk else None)
         if not customer.code:
@@ -262,6 +265,9 @@ def fact_verify(*, actor: User, customer: Customer, fact: str) -> FactVerificati
 
 def child_save(*, actor: User, obj, batch: uuid.UUID | None = None, reason: str = ""):
     """Create or update an object that belongs to a customer, recording the change."""
+    if isinstance(obj, ActionItem):
+        # When an action was done is part of the plan's record: ticking "done" stamps it.
+        obj.done_at = (obj.done_at or timezone.now()) if obj.done else None
     with transaction.atomic():
         is_new = obj.pk is None
         before = {} if is_new else audit.snapshot(type(obj).objects.get(pk=obj.pk))
@@ -390,3 +396,23 @@ def customer_handover(
             for group in by_owner.values()
         ]
     return handovers
+
+
+# -- Configuration ----------------------------------------------------------------------
+
+
+def custom_field_save(*, actor: User, definition: CustomField) -> CustomField:
+    """Create or change a custom field definition; recorded in the audit trail (with no
+    customer, so only those who see all customers read it)."""
+    with transaction.atomic():
+        is_new = definition.pk is None
+        before = {} if is_new else audit.snapshot(CustomField.objects.get(pk=definition.pk))
+        definition.save()
+        audit.record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE if is_new else AuditEvent.Action.UPDATE,
+            obj=definition,
+            customer_id=None,
+            changes=audit.diff(before, audit.snapshot(definition)),
+        )
+    return definition
