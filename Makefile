@@ -17,7 +17,7 @@ venv: .venv/.installed
 
 # Compiled translations (gettext's msgfmt).
 messages: .venv/.installed
-	@command -v msgfmt >/dev/null || { echo "msgfmt missing: apt-get install gettext"; exit 1; }
+	@sh scripts/apt-install.sh msgfmt gettext
 	@DATABASE_URL=postgres://unused/x DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
 
 makemessages: .venv/.installed
@@ -30,6 +30,7 @@ run: .venv/.installed messages
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: .venv/.installed messages
+	@sh scripts/apt-install.sh chromium chromium
 	@$(WITH_DB) export REDIS_URL="$${REDIS_URL:-$$(sh scripts/devredis.sh)}" || exit 1; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -5,10 +5,7 @@ if command -v redis-cli >/dev/null 2>&1 && redis-cli -h 127.0.0.1 -p 6379 ping >
     echo "redis://127.0.0.1:6379/15"
     exit 0
 fi
-if ! command -v redis-server >/dev/null 2>&1; then
-    echo "Redis is needed by the tests: apt-get install redis-server, or set REDIS_URL" >&2
-    exit 1
-fi
+sh scripts/apt-install.sh redis-server redis-server >&2 || exit 1
 mkdir -p .data/redis
 redis-cli -h 127.0.0.1 -p 6389 ping >/dev/null 2>&1 || \
     redis-server --daemonize yes --bind 127.0.0.1 --port 6389 --save "" --appendonly no \
