@@ -1,0 +1,33 @@
+"""The REST API under /api/, in the "api" namespace (so `api:customer-list` never
+shadows the page `customers:list`). Documentation: /api/docs/ (works offline)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from crm.api import ThrottledObtainAuthToken
+from customers.api import views as customers
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    # One URL per endpoint: no ".json" twins to document and secure.
+    include_format_suffixes = False
+
+
+router = Router()
+router.register("customers", customers.CustomerViewSet, basename="customer")
+router.register("contacts", customers.ContactViewSet, basename="contact")
+router.register("relations", customers.RelationViewSet, basename="relation")
+router.register("documents", customers.DocumentViewSet, basename="document")
+router.register("livestock", customers.LivestockViewSet, basename="livestock")
+router.register("custom-fields", customers.CustomFieldViewSet, basename="custom-field")
+router.register("handover", customers.HandoverViewSet, basename="handover")
+
+urlpatterns = [
+    path("auth/token/", ThrottledObtainAuthToken.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]

@@ -1,0 +1,543 @@
+"""The permission matrix: every route x every role x every kind of record.
+
+The routes are not listed by hand. They are generated from the URL resolver (every
+named pattern of crm.urls, except the Django admin, i18n and static/media) and from
+the OpenAPI schema (every path + method). Each must have an entry in ROUTES (pages and
+API routes outside the schema) or OPERATIONS (the schema's operations) saying what kind
+of route it is; a route or operation without one is a failing test, so no later view
+can skip the matrix. An entry whose route no longer exists fails too.
+
+Expected statuses all come from one rule table (SEES, EDITS and the role sets below):
+  rep sees and edits own; manager own + team; client service and admin see and edit
+  all; finance sees all and writes nothing (403). Invisible is 404, visible but not
+  editable is 403. Verifying is client service's and admin's; handover is managers'
+  and admins'; custom field definitions are read by all, changed by admins (their
+  pages are admins' only); deleting a customer is an admin's.
+
+The cast (users, three customers and one object of every kind under each) is built once
+for the module inside a transaction; every case runs in a savepoint that is rolled back.
+"""
+
+import datetime
+import functools
+import random
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from crm import throttle
+from crm.models import User
+from customers.models import ActionItem, Brand, Contact, CustomField, Livestock, QualificationDocument, Relation
+from tests.conftest import PASSWORD
+from tests.factories import CustomerFactory, RegionFactory, TeamFactory, UserFactory
+
+ROLES = ["rep", "manager", "client_service", "finance", "admin"]
+RECORDS = ["own", "team", "other"]  # owned by rep, by rep's teammate, by a rep of another region
+
+# -- The rule table -------------------------------------------------------------------------
+
+ALL = set(RECORDS)
+SEES = {"rep": {"own"}, "manager": {"own", "team"}, "client_service": ALL, "finance": ALL, "admin": ALL}
+EDITS = {"rep": {"own"}, "manager": {"own", "team"}, "client_service": ALL, "finance": set(), "admin": ALL}
+VERIFIERS = {"client_service", "admin"}
+HANDS_OVER = {"manager", "admin"}
+ADMINS = {"admin"}
+
+# Outcomes
+ALLOWED, FORBIDDEN, NOT_FOUND, REFUSED = "allowed", "403", "404", "400"
+SHOWN, HIDDEN = "shown", "hidden"
+
+
+def outcome(rule: str, role: str, record: str | None) -> str:
+    sees = record in SEES[role]
+    edits = record in EDITS[role]
+    read_only = not EDITS[role]
+    if rule == "read":
+        return ALLOWED if sees else NOT_FOUND
+    if rule == "write":
+        return NOT_FOUND if not sees else ALLOWED if edits else FORBIDDEN
+    if rule == "verify":
+        return NOT_FOUND if not sees else ALLOWED if edits and role in VERIFIERS else FORBIDDEN
+    if rule == "admin_delete":
+        return NOT_FOUND if not sees else ALLOWED if role in ADMINS else FORBIDDEN
+    if rule == "create":  # a customer for the record's owner, or a child of the record by id
+        return FORBIDDEN if read_only else ALLOWED if edits else REFUSED
+    if rule == "create_page":
+        return FORBIDDEN if read_only else ALLOWED
+    if rule == "handover":  # the record handed to another rep
+        return FORBIDDEN if role not in HANDS_OVER else ALLOWED if edits else REFUSED
+    if rule == "handover_page":
+        return ALLOWED if role in HANDS_OVER else FORBIDDEN
+    if rule in ("list", "duplicates"):
+        return SHOWN if sees else HIDDEN
+    if rule in ("config_write", "config_page"):
+        return ALLOWED if role in ADMINS else FORBIDDEN
+    if rule in ("config_read", "signed_in", "public", "logout"):
+        return ALLOWED
+    raise AssertionError(f"no rule {rule!r}")
+
+
+# Rules whose outcome depends on the record; the others run once per role.
+PER_RECORD = {"read", "write", "verify", "admin_delete", "create", "handover", "list", "duplicates"}
+# Rules open to anonymous users; every other route must refuse them.
+PUBLIC = {"public"}
+
+
+@dataclass(frozen=True)
+class Check:
+    method: str
+    rule: str
+    target: str | None = None  # what the URL's ids (or the body's customer) point at
+
+
+# -- The declarative spec ---------------------------------------------------------------------
+
+SCHEMA = "schema"  # an API route checked through its OPERATIONS
+
+CHILD_KINDS = ["contact", "relation", "document", "livestock", "brand", "action"]
+VERIFIABLE_KINDS = ["document", "livestock"]
+
+ROUTES: dict[str, list[Check] | str] = {
+    "home": [Check("GET", "signed_in")],
+    "login": [Check("GET", "public")],
+    "logout": [Check("POST", "logout")],
+    "password_change": [Check("GET", "signed_in")],
+    "password_change_done": [Check("GET", "signed_in")],
+    "customers:list": [Check("GET", "list", "customer")],
+    "customers:create": [Check("GET", "create_page"), Check("POST", "create_page")],
+    "customers:duplicates": [Check("GET", "duplicates", "customer")],
+    "customers:handover": [Check("GET", "handover_page"), Check("POST", "handover_page")],
+    "customers:custom_fields": [Check("GET", "config_page")],
+    "customers:custom_field_create": [Check("GET", "config_page"), Check("POST", "config_page")],
+    "customers:custom_field_edit": [
+        Check("GET", "config_page", "custom_field"),
+        Check("POST", "config_page", "custom_field"),
+    ],
+    "customers:detail": [Check("GET", "read", "customer")],
+    "customers:edit": [Check("GET", "write", "customer"), Check("POST", "write", "customer")],
+    "customers:delete": [Check("POST", "admin_delete", "customer")],
+    "customers:fact_verify": [Check("POST", "verify", "customer")],
+    "customers:document_file": [Check("GET", "read", "document")],
+    **{
+        route: checks
+        for kind in CHILD_KINDS
+        for route, checks in {
+            # Creating a child is writing to the customer named in the URL.
+            f"customers:{kind}_create": [Check("GET", "write", "customer"), Check("POST", "write", "customer")],
+            f"customers:{kind}_edit": [Check("GET", "write", kind), Check("POST", "write", kind)],
+            f"customers:{kind}_delete": [Check("POST", "write", kind)],
+        }.items()
+    },
+    **{f"customers:{kind}_verify": [Check("POST", "verify", kind)] for kind in VERIFIABLE_KINDS},
+    # The API: outside the schema ...
+    "api:api-root": [Check("GET", "signed_in")],
+    "api:schema": [Check("GET", "public")],
+    "api:docs": [Check("GET", "public")],
+    # ... and in it.
+    "api:token": SCHEMA,
+    "api:customer-list": SCHEMA,
+    "api:customer-detail": SCHEMA,
+    "api:customer-verify": SCHEMA,
+    "api:customer-duplicates": SCHEMA,
+    **{
+        f"api:{kind}-{suffix}": SCHEMA
+        for kind in ("contact", "relation", "document", "livestock")
+        for suffix in ("list", "detail")
+    },
+    "api:document-file": SCHEMA,
+    "api:document-verify": SCHEMA,
+    "api:livestock-verify": SCHEMA,
+    "api:custom-field-list": SCHEMA,
+    "api:custom-field-detail": SCHEMA,
+    "api:handover-list": SCHEMA,
+}
+
+API_CHILDREN = {"contacts": "contact", "relations": "relation", "documents": "document", "livestock": "livestock"}
+
+OPERATIONS: dict[tuple[str, str], Check] = {
+    ("/api/auth/token/", "POST"): Check("POST", "public"),
+    ("/api/customers/", "GET"): Check("GET", "list", "customer"),
+    ("/api/customers/", "POST"): Check("POST", "create", "customer"),
+    ("/api/customers/{id}/", "GET"): Check("GET", "read", "customer"),
+    ("/api/customers/{id}/", "PUT"): Check("PUT", "write", "customer"),
+    ("/api/customers/{id}/", "PATCH"): Check("PATCH", "write", "customer"),
+    ("/api/customers/{id}/", "DELETE"): Check("DELETE", "admin_delete", "customer"),
+    ("/api/customers/{id}/verify/", "POST"): Check("POST", "verify", "customer"),
+    ("/api/customers/duplicates/", "GET"): Check("GET", "duplicates", "customer"),
+    **{
+        key: check
+        for segment, kind in API_CHILDREN.items()
+        for key, check in {
+            (f"/api/{segment}/", "GET"): Check("GET", "list", kind),
+            (f"/api/{segment}/", "POST"): Check("POST", "create", kind),
+            (f"/api/{segment}/{{id}}/", "GET"): Check("GET", "read", kind),
+            (f"/api/{segment}/{{id}}/", "PUT"): Check("PUT", "write", kind),
+            (f"/api/{segment}/{{id}}/", "PATCH"): Check("PATCH", "write", kind),
+            (f"/api/{segment}/{{id}}/", "DELETE"): Check("DELETE", "write", kind),
+        }.items()
+    },
+    ("/api/documents/{id}/file/", "GET"): Check("GET", "read", "document"),
+    ("/api/documents/{id}/verify/", "POST"): Check("POST", "verify", "document"),
+    ("/api/livestock/{id}/verify/", "POST"): Check("POST", "verify", "livestock"),
+    ("/api/custom-fields/", "GET"): Check("GET", "config_read"),
+    ("/api/custom-fields/", "POST"): Check("POST", "config_write"),
+    ("/api/custom-fields/{id}/", "GET"): Check("GET", "config_read", "custom_field"),
+    ("/api/custom-fields/{id}/", "PUT"): Check("PUT", "config_write", "custom_field"),
+    ("/api/custom-fields/{id}/", "PATCH"): Check("PATCH", "config_write", "custom_field"),
+    ("/api/handover/", "POST"): Check("POST", "handover", "customer"),
+}
+
+# -- What exists: the URL resolver and the schema ---------------------------------------------
+
+SKIPPED_PREFIXES = ("django-admin/", "i18n/", "static/", "media/", "^static/", "^media/")
+
+
+def _walk(patterns, prefix: str = "", namespace: str | None = None):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if route.startswith(SKIPPED_PREFIXES):
+            continue
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace])) or None
+            yield from _walk(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            # An unnamed pattern is keyed by its route, so it still needs (and lacks) a spec.
+            yield (f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name or route), route
+
+
+@functools.cache
+def url_routes() -> dict[str, str]:
+    return dict(_walk(get_resolver("crm.urls").url_patterns))
+
+
+@functools.cache
+def schema_operations() -> list[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    methods = {"get", "post", "put", "patch", "delete"}
+    return sorted(
+        (path, method.upper()) for path, item in schema["paths"].items() for method in item if method in methods
+    )
+
+
+def _example_path(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+class TestEveryRouteHasASpec:
+    @pytest.mark.parametrize("name", sorted(set(url_routes()) | set(ROUTES)))
+    def test_route(self, name):
+        assert name in url_routes(), f"ROUTES has an entry for {name}, which no longer exists"
+        assert name in ROUTES, f"{name} ({url_routes()[name]}) has no entry in ROUTES: say what kind of route it is"
+
+    @pytest.mark.parametrize("key", sorted(set(schema_operations()) | set(OPERATIONS)), ids=" ".join)
+    def test_operation(self, key):
+        assert key in schema_operations(), f"OPERATIONS has an entry for {key}, which is not in the schema"
+        assert key in OPERATIONS, f"{key} has no entry in OPERATIONS: say what kind of operation it is"
+        assert OPERATIONS[key].method == key[1]
+        route = resolve(_example_path(key[0])).view_name
+        assert ROUTES.get(route) == SCHEMA, f"{key} resolves to {route}, which ROUTES should mark as SCHEMA"
+
+    @pytest.mark.parametrize("name", [name for name, spec in ROUTES.items() if spec == SCHEMA])
+    def test_schema_routes_are_in_the_schema(self, name):
+        routes = {resolve(_example_path(path)).view_name for path, _method in schema_operations()}
+        assert name in routes, f"{name} is marked SCHEMA but no schema operation reaches it"
+
+
+# -- The cast ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Cast:
+    users: dict[str, User]
+    targets: dict[str, dict[str, object]]  # record -> target name -> object
+    custom_field: CustomField
+    sessions: dict[str, str]  # role -> session key, signed in once for the module
+
+
+@pytest.fixture(scope="module")
+def cast(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("matrix-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+        team_a = TeamFactory(name="矩阵一组", region=RegionFactory(name="矩阵华东"))
+        team_b = TeamFactory(name="矩阵二组", region=RegionFactory(name="矩阵华北"))
+        owners = {
+            "own": UserFactory(username="m_rep", last_name="李", first_name="明", role=User.Role.REP, team=team_a),
+            "team": UserFactory(username="m_mate", last_name="王", first_name="芳", role=User.Role.REP, team=team_a),
+            "other": UserFactory(username="m_out", last_name="赵", first_name="强", role=User.Role.REP, team=team_b),
+        }
+        users = {
+            "rep": owners["own"],
+            "manager": UserFactory(username="m_manager", role=User.Role.MANAGER, team=team_a),
+            "client_service": UserFactory(username="m_clerk", role=User.Role.CLIENT_SERVICE),
+            "finance": UserFactory(username="m_finance", role=User.Role.FINANCE),
+            "admin": UserFactory(username="m_admin", role=User.Role.ADMIN),
+        }
+        names = {"own": "临沂康达兽药经营部", "team": "潍坊牧原养殖场", "other": "石家庄宠安动物诊所"}
+        targets = {}
+        for record, owner in owners.items():
+            customer = CustomerFactory(owner=owner, name=names[record], city=f"{record}城", annual_sales=600000)
+            document = QualificationDocument(customer=customer, doc_type="gsp", number=f"GSP-{record}")
+            document.file.save(f"{record}.pdf", ContentFile(b"%PDF-1.4"), save=False)
+            document.save()
+            targets[record] = {
+                "customer": customer,
+                "owner": owner,
+                "contact": Contact.objects.create(customer=customer, name=f"联系人{record}"),
+                "relation": Relation.objects.create(customer=customer, name=f"亲属{record}", kind="spouse"),
+                "document": document,
+                "livestock": Livestock.objects.create(
+                    customer=customer, species="sow", quantity=100, unit="head", as_of=datetime.date(2024, 1, 1)
+                ),
+                "brand": Brand.objects.create(customer=customer, name=f"品牌{record}"),
+                "action": ActionItem.objects.create(customer=customer, description=f"计划{record}", owner=owner),
+            }
+        custom_field = CustomField.objects.create(key="matrix_field", label="矩阵字段", kind="text")
+        sessions = {}
+        for role, user in users.items():
+            client = Client()
+            client.force_login(user)
+            sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        yield Cast(users=users, targets=targets, custom_field=custom_field, sessions=sessions)
+        transaction.set_rollback(True)
+
+
+# -- Running one case ---------------------------------------------------------------------------
+
+
+def _target(cast: Cast, check: Check, record: str | None):
+    if check.target == "custom_field":
+        return cast.custom_field
+    return cast.targets[record][check.target] if record and check.target else None
+
+
+def _page_kwargs(name: str, cast: Cast, check: Check, record: str | None) -> dict:
+    route = url_routes()[name]
+    kwargs = {}
+    if check.target == "custom_field":
+        kwargs["pk"] = cast.custom_field.pk
+    elif record is not None and "<int:pk>" in route:
+        kwargs["pk"] = cast.targets[record]["customer"].pk
+    if "<int:child_pk>" in route:
+        kwargs["child_pk"] = _target(cast, check, record).pk
+    if "<str:fact>" in route:
+        kwargs["fact"] = "annual_sales"
+    return kwargs
+
+
+def _api_body(path: str, check: Check, cast: Cast, role: str, record: str | None) -> dict:
+    """A valid body for the operation, built for the record the case is about."""
+    target = _target(cast, check, record)
+    if path == "/api/auth/token/":
+        return {"username": cast.users[role].username, "password": PASSWORD}
+    if path == "/api/handover/":
+        owner = cast.targets[record]["owner"]
+        to_user = (
+            cast.targets["team"]["owner"] if owner == cast.targets["own"]["owner"] else cast.targets["own"]["owner"]
+        )
+        return {"to_user": to_user.pk, "reason": "调整", "customer_ids": [target.pk]}
+    if path.startswith("/api/custom-fields/"):
+        return {"key": "matrix_field" if target else f"new_{role}", "label": "矩阵字段", "kind": "text"}
+    if path.startswith("/api/customers/"):
+        if check.rule == "verify":
+            return {"fact": "annual_sales"}
+        body = {"name": "新客户", "type": "dealer", "industry": "vet_drugs", "province": "37", "city": "菏泽"}
+        if check.rule == "create":
+            # For the record's owner: a rep's own is implied (reps may not send an owner).
+            owner = cast.targets[record]["owner"]
+            return body if role == "rep" and owner == cast.users["rep"] else {**body, "owner": owner.pk}
+        version = type(target).objects.get(pk=target.pk).version
+        return {**body, "version": version} if check.method == "PUT" else {"city": "日照", "version": version}
+    if check.rule == "verify":
+        return {}
+    customer = cast.targets[record]["customer"]
+    body = {
+        "contact": {"name": "新联系人"},
+        "relation": {"name": "新亲属", "kind": "friend"},
+        "document": {"doc_type": "drug_permit", "number": "新证"},
+        "livestock": {"species": "layer", "quantity": 5, "unit": "10k_birds", "as_of": "2024-06-01"},
+    }[check.target]
+    return {**body, "customer": customer.pk} if check.method == "POST" else body
+
+
+# The token endpoint counts failed sign-ins per address in the shared Redis: use our own.
+ADDRESS = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+API_ALLOWED = {"GET": {200}, "POST": {200, 201}, "PUT": {200}, "PATCH": {200}, "DELETE": {204}}
+STATUS = {FORBIDDEN: {403}, NOT_FOUND: {404}, REFUSED: {400}}
+
+
+def run_api(cast: Cast, key: tuple[str, str], role: str, record: str | None) -> None:
+    path, method = key
+    check = OPERATIONS[key]
+    expected = outcome(check.rule, role, record)
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR=ADDRESS)
+    client.force_authenticate(cast.users[role])
+    target = _target(cast, check, record)
+    url = path.replace("{id}", str(target.pk)) if "{id}" in path else path
+    if check.rule == "duplicates":
+        customer = cast.targets[record]["customer"]
+        response = client.get(url, {"name": customer.name, "city": customer.city})
+        assert response.status_code == 200
+        rows = [row for row in response.json() if row["code"] == customer.code]
+        assert len(rows) == 1, "every duplicate is named, at least by code and owner"
+        assert rows[0]["visible"] is (expected == SHOWN)
+        assert (rows[0]["name"] == customer.name) is (expected == SHOWN)
+        return
+    if check.rule == "list":
+        response = client.get(url)
+        assert response.status_code == 200
+        ids = {row["id"] for row in response.json()["results"]}
+        assert (target.pk in ids) is (expected == SHOWN), (
+            f"{target} {'missing from' if expected == SHOWN else 'leaks into'} the list"
+        )
+        return
+    send = getattr(client, method.lower())
+    if method in ("POST", "PUT", "PATCH"):
+        response = send(url, _api_body(path, check, cast, role, record), format="json")
+    else:
+        response = send(url)
+    wanted = API_ALLOWED[method] if expected == ALLOWED else STATUS[expected]
+    # Reading a file response to its end closes it (and the file) the way the test client expects.
+    detail = (b"".join(response.streaming_content) if response.streaming else response.content)[:300]
+    detail = detail.decode(errors="replace")
+    assert response.status_code in wanted, f"expected {expected} {sorted(wanted)}, got {response.status_code}: {detail}"
+    if expected == REFUSED:
+        # Refused at the field that names what the user may not touch, never a leak.
+        field = "customer_ids" if check.rule == "handover" else "owner" if check.target == "customer" else "customer"
+        assert set(response.json()) == {field}, detail
+        if field == "customer":
+            assert "does not exist" in response.json()["customer"][0]
+
+
+PAGE_ALLOWED = {200, 302}
+
+
+def run_page(cast: Cast, name: str, check: Check, role: str | None, record: str | None) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if role is not None:
+        client.cookies[settings.SESSION_COOKIE_NAME] = cast.sessions[role]
+    url = reverse(name, kwargs=_page_kwargs(name, cast, check, record))
+    if check.rule == "duplicates":
+        customer = cast.targets[record]["customer"]
+        response = client.get(url, {"name": customer.name, "city": customer.city})
+    elif check.method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, {})
+    if role is None:
+        if check.rule in PUBLIC:
+            assert response.status_code == 200
+        else:
+            assert response.status_code in (302, 403, 405), response.status_code
+            if response.status_code == 302:
+                assert response["Location"].startswith(reverse("login"))
+        return
+    expected = outcome(check.rule, role, record)
+    if expected in (SHOWN, HIDDEN):
+        assert response.status_code == 200
+        html = response.content.decode()
+        customer = cast.targets[record]["customer"]
+        assert (customer.name in html) is (expected == SHOWN), (
+            f"{customer.name} {'missing' if expected == SHOWN else 'leaks'}"
+        )
+        if check.rule == "duplicates":
+            assert customer.code in html, "an invisible duplicate is still named by its code"
+        return
+    # A form error re-renders (200), a valid POST redirects (302): both mean "allowed".
+    wanted = PAGE_ALLOWED if expected in (ALLOWED, REFUSED) else STATUS[expected]
+    assert response.status_code in wanted, f"expected {expected} {sorted(wanted)}, got {response.status_code}"
+
+
+# -- The cases --------------------------------------------------------------------------------
+
+
+def _cases():
+    cases = []
+    for name, spec in sorted(ROUTES.items()):
+        if spec == SCHEMA:
+            continue
+        for check in spec:
+            for role in ROLES:
+                for record in RECORDS if check.rule in PER_RECORD else [None]:
+                    cases.append(
+                        pytest.param(
+                            "route", name, check, role, record, id=f"{name} {check.method}|{role}|{record or '-'}"
+                        )
+                    )
+    for key, check in sorted(OPERATIONS.items()):
+        for role in ROLES:
+            for record in RECORDS if check.rule in PER_RECORD else [None]:
+                cases.append(
+                    pytest.param("operation", key, check, role, record, id=f"{key[1]} {key[0]}|{role}|{record or '-'}")
+                )
+    return cases
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("source, key, check, role, record", _cases())
+def test_matrix(cast, source, key, check, role, record):
+    if source == "route":
+        if key.startswith("api:"):
+            run_api_route(cast, key, check, role)
+        else:
+            run_page(cast, key, check, role, record)
+    else:
+        run_api(cast, key, role, record)
+
+
+def run_api_route(cast: Cast, name: str, check: Check, role: str | None) -> None:
+    client = APIClient()
+    if role is not None:
+        client.force_authenticate(cast.users[role])
+    response = client.get(reverse(name))
+    if role is None and check.rule not in PUBLIC:
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 200
+
+
+def _anonymous_cases():
+    cases = []
+    for name, spec in sorted(ROUTES.items()):
+        if spec == SCHEMA:
+            continue
+        for check in spec:
+            record = "own" if check.rule in PER_RECORD or check.target else None
+            cases.append(pytest.param(name, check, record, id=f"{name} {check.method}"))
+    return cases
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, check, record", _anonymous_cases())
+def test_anonymous_route(cast, name, check, record):
+    """Signed out, every route but the public ones sends to the sign-in page (or refuses)."""
+    if name.startswith("api:"):
+        run_api_route(cast, name, check, None)
+    else:
+        run_page(cast, name, check, None, record)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", sorted(OPERATIONS), ids=" ".join)
+def test_anonymous_operation(cast, key):
+    path, method = key
+    check = OPERATIONS[key]
+    target = _target(cast, check, "own")
+    url = path.replace("{id}", str(target.pk)) if "{id}" in path else path
+    if check.rule in PUBLIC:
+        # The token endpoint: wrong credentials are a 400 (and count against the throttle).
+        username = f"nobody-{ADDRESS}"
+        response = APIClient(REMOTE_ADDR=ADDRESS).post(url, {"username": username, "password": "wrong"})
+        cache.delete_many(throttle._keys(username, ADDRESS))
+        assert response.status_code == 400
+    else:
+        response = APIClient(REMOTE_ADDR=ADDRESS).generic(method, url)
+        assert response.status_code in (401, 403)
