@@ -49,7 +49,13 @@ def test_schema_endpoint_serves_every_api_route(rep):
     assert create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/CustomerOutput")
 
 
-def test_docs_work_offline(client):
+def test_schema_and_docs_need_a_signed_in_user(client):
+    assert client.get("/api/schema/").status_code in (401, 403)
+    assert client.get("/api/docs/").status_code in (401, 403)
+
+
+def test_docs_work_offline(client, rep):
+    client.force_login(rep)
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()

@@ -140,8 +140,8 @@ ROUTES: dict[str, list[Check] | str] = {
     **{f"customers:{kind}_verify": [Check("POST", "verify", kind)] for kind in VERIFIABLE_KINDS},
     # The API: outside the schema ...
     "api:api-root": [Check("GET", "signed_in")],
-    "api:schema": [Check("GET", "public")],
-    "api:docs": [Check("GET", "public")],
+    "api:schema": [Check("GET", "signed_in")],
+    "api:docs": [Check("GET", "signed_in")],
     # ... and in it.
     "api:token": SCHEMA,
     "api:customer-list": SCHEMA,
