@@ -38,11 +38,6 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-def is_read_only_role(user) -> bool:
-    """Finance reads every customer and writes none of the archive."""
-    return user.sees_all_customers and not user.edits_all_customers
-
-
 def is_editable(user, obj) -> bool:
     """The model's own write rule (`editable_by`) applied to one object."""
     return type(obj).objects.editable_by(user).filter(pk=obj.pk).exists()
@@ -56,7 +51,7 @@ class ArchivePermission(permissions.IsAuthenticated):
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        if request.method not in permissions.SAFE_METHODS and is_read_only_role(request.user):
+        if request.method not in permissions.SAFE_METHODS and not request.user.writes_archive:
             self.message = ERR_READ_ONLY_ROLE
             return False
         return True

@@ -80,6 +80,12 @@ class User(AbstractUser):
         )
 
     @property
+    def writes_archive(self):
+        """Finance reads every customer and writes none of the archive; every other
+        role writes the customers it may edit."""
+        return self.is_superuser or self.role != self.Role.FINANCE
+
+    @property
     def edits_all_customers(self):
         return self.is_superuser or self.role in (self.Role.ADMIN, self.Role.CLIENT_SERVICE)
 

@@ -104,10 +104,6 @@ def can_verify(user) -> bool:
     return user.edits_all_customers
 
 
-def can_create(user) -> bool:
-    return user.role != user.Role.FINANCE or user.is_superuser
-
-
 def _tab_url(customer_pk: int, tab: str) -> str:
     url = reverse("customers:detail", args=[customer_pk])
     return url if tab == "profile" else f"{url}?tab={tab}"
@@ -143,7 +139,7 @@ def customer_list(request):
             "filter_fields": _filter_fields(filterset.form),
             "page": page,
             "filtered": any(v for k, v in request.GET.items() if k not in ("page", "ordering")),
-            "can_create": can_create(request.user),
+            "can_create": request.user.writes_archive,
         },
     )
 
@@ -357,7 +353,7 @@ def duplicates(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create(request):
-    if not can_create(request.user):
+    if not request.user.writes_archive:
         raise PermissionDenied
     form = CustomerForm(request.POST if request.method == "POST" else None, user=request.user, instance=Customer())
     duplicates_context = {}
