@@ -34,8 +34,10 @@ test: .venv/.installed messages
 	@$(WITH_DB) export REDIS_URL="$${REDIS_URL:-$$(sh scripts/devredis.sh)}" || exit 1; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Its own database (100,000 customers), never the demo one; BENCH_DATABASE_URL overrides.
 bench: .venv/.installed messages
-	@$(WITH_DB) export DEBUG=0; $(PY) -m bench $(BENCH_ARGS)
+	@export DATABASE_URL="$${BENCH_DATABASE_URL:-$$($(PY) scripts/devdb.py start crm_bench)}" || exit 1; \
+	export DEBUG=0; $(PY) -m bench $(BENCH_ARGS)
 
 lint: .venv/.installed
 	.venv/bin/ruff check .

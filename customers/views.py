@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.errors import DomainError, EditConflict
 from crm.models import AuditEvent
+from crm.pagination import CappedPaginator
 
 from . import custom_fields, services
 from .filters import CustomerFilter
@@ -130,7 +131,7 @@ def with_document_warnings(queryset):
 def customer_list(request):
     customers = with_document_warnings(Customer.objects.visible_to(request.user).select_related("owner"))
     filterset = CustomerFilter(request.GET, queryset=customers, request=request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "customers/list.html",
