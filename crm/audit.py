@@ -23,7 +23,8 @@ def _plain(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, (decimal.Decimal, float)):
-        return str(decimal.Decimal(str(value)).normalize()) if value == value else None
+        # Fixed-point: normalize() alone would write 438000 as "4.38E+5".
+        return format(decimal.Decimal(str(value)).normalize(), "f") if value == value else None
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     if isinstance(value, models.Model):

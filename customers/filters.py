@@ -10,6 +10,7 @@ descending).
 
 import django_filters
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
@@ -18,6 +19,16 @@ from .models import Customer, CustomField, Tag
 from .validators import PROVINCES
 
 COMPLETENESS_BANDS = {"low": (0, 39), "medium": (40, 69), "high": (70, 100)}
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """django-filter's, with the "(descending)" labels translated per request: its own
+    are fixed in whichever language was active when the module was imported."""
+
+    def build_choices(self, fields, labels):
+        ascending = [(param, labels.get(field, param)) for field, param in fields.items()]
+        descending = [(f"-{param}", format_lazy(_("{label} (descending)"), label=label)) for param, label in ascending]
+        return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -45,7 +56,7 @@ class CustomerFilter(django_filters.FilterSet):
         method="filter_qualification",
         label=_("Qualifications"),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=("name", "code", "updated_at", "completeness", "created_at"),
         field_labels={
             "name": _("Name"),

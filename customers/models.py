@@ -198,7 +198,9 @@ class Customer(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("created by")
+    )
 
     objects = CustomerQuerySet.as_manager()
 
@@ -273,20 +275,6 @@ class Customer(models.Model):
             return own | Q(**{f"{prefix}id__in": shared}) if shared else own
         return Q(pk__in=[])
 
-    @classmethod
-    def field_label(cls, name: str) -> str:
-        """A reader's label for a field name as it appears in the change history:
-        model fields, "custom_fields.<key>", "source:<fact>" and "verified:<fact>"."""
-        if name.startswith("custom_fields."):
-            key = name.split(".", 1)[1]
-            definition = CustomField.objects.filter(key=key).only("label").first()
-            return definition.label if definition else key
-        prefix = ""
-        if ":" in name:
-            kind, name = name.split(":", 1)
-            prefix = {"source": _("source of "), "verified": _("verified ")}.get(kind, "")
-        return f"{prefix}{_verbose_name(cls, name)}"
-
     def completeness_band(self):
         if self.completeness >= 70:
             return "high"
@@ -324,17 +312,29 @@ def _verbose_name(model, name: str) -> str:
         return name
 
 
-def history_field_label(object_type: str, name: str) -> str:
-    """The label of a changed field in an AuditEvent about `object_type` (a model name)."""
+def history_field_label(object_type: str, name: str, custom_labels: dict | None = None) -> str:
+    """A reader's label for a changed field of an AuditEvent about `object_type` (a
+    model name): model fields, "custom_fields.<key>", "source:<fact>", "verified:<fact>".
+    Pass `custom_labels` ({key: label}) when labelling many changes at once."""
     from django.apps import apps
 
-    if object_type == "customer":
-        return Customer.field_label(name)
-    try:
-        model = apps.get_model("customers", object_type)
-    except LookupError:
-        return name
-    return _verbose_name(model, name)
+    kind, _sep, base = name.rpartition(":")
+    if base.startswith("custom_fields."):
+        key = base.split(".", 1)[1]
+        if custom_labels is None:
+            custom_labels = dict(CustomField.objects.values_list("key", "label"))
+        label = custom_labels.get(key, key)
+    else:
+        try:
+            model = apps.get_model("customers", object_type)
+        except LookupError:
+            model = None
+        label = _verbose_name(model, base) if model else base
+    if kind == "source":
+        return _("%(field)s (source)") % {"field": label}
+    if kind == "verified":
+        return _("%(field)s (verified)") % {"field": label}
+    return str(label)
 
 
 class CustomerShare(models.Model):
@@ -345,6 +345,8 @@ class CustomerShare(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("customer share")
+        verbose_name_plural = _("customer shares")
         constraints = [models.UniqueConstraint(fields=["customer", "user"], name="unique_customer_share")]
 
     def __str__(self):
@@ -368,6 +370,8 @@ class FactVerification(models.Model):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("fact verification")
+        verbose_name_plural = _("fact verifications")
         constraints = [models.UniqueConstraint(fields=["customer", "fact"], name="unique_fact_check")]
 
     def __str__(self):

@@ -14,7 +14,16 @@ from crm import audit
 from crm.errors import DomainError, EditConflict
 from crm.models import AuditEvent, User
 
-from .models import ActionItem, Customer, CustomerShare, CustomField, FactSource, FactVerification, Handover
+from .models import (
+    ActionItem,
+    Customer,
+    CustomerShare,
+    CustomField,
+    FactSource,
+    FactVerification,
+    Handover,
+    history_field_label,
+)
 from .search import REFRESH_SQL
 
 ERR_CONFLICT = gettext_lazy(
@@ -167,8 +176,8 @@ def _conflict_fields(customer: Customer, since_version: int) -> list[str]:
         object_type="customer", object_id=customer.pk, version__gt=since_version
     ).values_list("changes", flat=True):
         names.update(changes)
-    labels = [str(Customer.field_label(name)) for name in sorted(names)]
-    return labels
+    custom_labels = dict(CustomField.objects.values_list("key", "label"))
+    return [history_field_label("customer", name, custom_labels) for name in sorted(names)]
 
 
 def customer_update(

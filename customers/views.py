@@ -51,6 +51,7 @@ from .models import (
     Livestock,
     QualificationDocument,
     Relation,
+    history_field_label,
 )
 from .validators import normalize_credit_code, normalize_mobile
 
@@ -158,8 +159,8 @@ def _filter_fields(form) -> list:
             continue
         bound = form[name]
         if custom and name.endswith(("_min", "_max")):
-            word = _("from") if name.endswith("_min") else _("to")
-            bound.label = f"{bound.label} ({word})"
+            label = _("%(label)s (from)") if name.endswith("_min") else _("%(label)s (to)")
+            bound.label = label % {"label": bound.label}
         fields.append(bound)
     return fields
 
@@ -234,19 +235,6 @@ def _profile_context(request, customer: Customer) -> dict:
     }
 
 
-def _history_label(model, name: str) -> str:
-    prefix, _sep, base = name.rpartition(":")
-    try:
-        label = str(model._meta.get_field(base).verbose_name)
-    except (FieldDoesNotExist, AttributeError):
-        label = base
-    if prefix == "source":
-        return _("%(field)s (source)") % {"field": label}
-    if prefix == "verified":
-        return _("%(field)s (verified)") % {"field": label}
-    return label
-
-
 def _history_value(model, name: str, value) -> str:
     if value in (None, "", [], {}):
         return "—"
@@ -274,10 +262,15 @@ def _history_context(request, customer: Customer) -> dict:
     events = AuditEvent.objects.visible_to(request.user).filter(customer=customer).select_related("actor")
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
+    custom_labels = dict(CustomField.objects.values_list("key", "label"))
     for event in page:
         model = HISTORY_MODELS.get(event.object_type)
         changes = [
-            (_history_label(model, name), _history_value(model, name, pair[0]), _history_value(model, name, pair[1]))
+            (
+                history_field_label(event.object_type, name, custom_labels),
+                _history_value(model, name, pair[0]),
+                _history_value(model, name, pair[1]),
+            )
             for name, pair in event.changes.items()
         ]
         kind = model._meta.verbose_name if model is not None and model is not Customer else ""
