@@ -115,7 +115,12 @@ if not DATABASE_URL:
         "DATABASE_URL is not set. Use `make run` / `make test` (they start the embedded "
         "PostgreSQL), or export DATABASE_URL=postgres://user@host:5432/dbname"
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+except ValueError as exc:  # dj-database-url's errors for unknown schemes and bad URLs
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL ({exc}): {DATABASE_URL!r}") from None
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL server (postgres://...)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "crm.User"
