@@ -69,93 +69,9 @@ class CustomerForm(ArchiveModelForm):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    COMPANY = ["name", "type", "industry", "province", "city", "address", "credit_code", "phone", "owner"]
-    COMPANY_MORE = ["cooperation_start", "status", "tags"]
-    STRENGTH = [
-        "annual_sales",
-        "working_capital",
-        "downstream_customers",
-        "coverage_area",
-        "main_products",
-        "hot_brand_count",
-        "warehouse_area",
-        "vehicles",
-        "staff",
-        "farming_level",
-        "growth_3y",
-        "technical_level",
-        "local_influence",
-        "cooperation_attitude",
-    ]
-    BOSS = [
-        "boss_name",
-        "boss_gender",
-        "boss_birth_year",
-        "boss_education",
-        "boss_phone",
-        "boss_work_history",
-        "boss_economic_situation",
-        "boss_reputation",
-    ]
-    PLAN = [
-        "strengths",
-        "weaknesses",
-        "opportunities",
-        "threats",
-        "plan_who",
-        "plan_what",
-        "plan_how",
-        "plan_goal",
-        "plan_help",
-    ]
-
     class Meta:
         model = Customer
-        fields = [
-            "name",
-            "type",
-            "industry",
-            "province",
-            "city",
-            "address",
-            "credit_code",
-            "phone",
-            "owner",
-            "cooperation_start",
-            "status",
-            "tags",
-            "annual_sales",
-            "working_capital",
-            "downstream_customers",
-            "coverage_area",
-            "main_products",
-            "hot_brand_count",
-            "warehouse_area",
-            "vehicles",
-            "staff",
-            "farming_level",
-            "growth_3y",
-            "technical_level",
-            "local_influence",
-            "cooperation_attitude",
-            "boss_name",
-            "boss_gender",
-            "boss_birth_year",
-            "boss_education",
-            "boss_phone",
-            "boss_work_history",
-            "boss_economic_situation",
-            "boss_reputation",
-            "strengths",
-            "weaknesses",
-            "opportunities",
-            "threats",
-            "plan_who",
-            "plan_what",
-            "plan_how",
-            "plan_goal",
-            "plan_help",
-        ]
+        fields = Customer.ARCHIVE_FIELDS
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -247,10 +163,10 @@ class CustomerForm(ArchiveModelForm):
             return [(self[n], self.fact_source(n)) for n in names if n in self.fields]
 
         sections = [
-            (_("Company"), rows(self.COMPANY + self.COMPANY_MORE)),
-            (_("Business strength"), rows(self.STRENGTH)),
-            (_("The owner as a person"), rows(self.BOSS)),
-            (_("SWOT and development plan"), rows(self.PLAN)),
+            (_("Company"), rows(Customer.COMPANY_FIELDS)),
+            (_("Business strength"), rows(Customer.STRENGTH_FIELDS)),
+            (_("The owner as a person"), rows(Customer.BOSS_FIELDS)),
+            (_("SWOT and development plan"), rows(Customer.PLAN_FIELDS)),
         ]
         if self.custom_definitions:
             names = [custom_fields.FORM_PREFIX + d.key for d in self.custom_definitions]

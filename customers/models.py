@@ -256,6 +256,27 @@ class Customer(models.Model):
         *VERIFIABLE_FACTS,
     ]
 
+    # The archive's fields by section, in reading order: the form, the API and the
+    # customer page all lay the archive out from these.
+    COMPANY_FIELDS = [
+        "name", "type", "industry", "province", "city", "address", "credit_code", "phone", "owner",
+        "cooperation_start", "status", "tags",
+    ]  # fmt: skip
+    STRENGTH_FIELDS = [
+        "annual_sales", "working_capital", "downstream_customers", "coverage_area", "main_products",
+        "hot_brand_count", "warehouse_area", "vehicles", "staff", "farming_level", "growth_3y",
+        "technical_level", "local_influence", "cooperation_attitude",
+    ]  # fmt: skip
+    BOSS_FIELDS = [
+        "boss_name", "boss_gender", "boss_birth_year", "boss_education", "boss_phone", "boss_work_history",
+        "boss_economic_situation", "boss_reputation",
+    ]  # fmt: skip
+    PLAN_FIELDS = [
+        "strengths", "weaknesses", "opportunities", "threats",
+        "plan_who", "plan_what", "plan_how", "plan_goal", "plan_help",
+    ]  # fmt: skip
+    ARCHIVE_FIELDS = [*COMPANY_FIELDS, *STRENGTH_FIELDS, *BOSS_FIELDS, *PLAN_FIELDS]
+
     @staticmethod
     def visibility_q(user, prefix: str = "", write: bool = False) -> Q:
         """The one rule of who sees (or, with write=True, edits) which customer.

@@ -181,6 +181,9 @@ def _rows(customer: Customer, names: list[str]) -> list[tuple]:
     return [(Customer._meta.get_field(n).verbose_name, _display(customer, n)) for n in names]
 
 
+PROFILE_HEADER_FIELDS = {"name", "province", "owner", "tags"}
+
+
 def _profile_context(request, customer: Customer) -> dict:
     checks = {c.fact: c for c in FactVerification.objects.filter(customer=customer).select_related("verified_by")}
     facts = [
@@ -201,32 +204,10 @@ def _profile_context(request, customer: Customer) -> dict:
     stored = customer.custom_fields or {}
     custom = [(d.label, custom_fields.display_value(d, stored.get(d.key))) for d in custom_fields.active_definitions()]
     return {
-        "company_rows": _rows(
-            customer, ["type", "industry", "city", "address", "credit_code", "phone", "cooperation_start", "status"]
-        ),
-        "strength_rows": _rows(
-            customer,
-            [
-                "coverage_area",
-                "main_products",
-                "farming_level",
-                "technical_level",
-                "local_influence",
-                "cooperation_attitude",
-            ],
-        ),
-        "boss_rows": _rows(
-            customer,
-            [
-                "boss_name",
-                "boss_gender",
-                "boss_birth_year",
-                "boss_education",
-                "boss_phone",
-                "boss_work_history",
-                "boss_reputation",
-            ],
-        ),
+        # The header shows name, province, owner and tags; facts with a source have their own list.
+        "company_rows": _rows(customer, [f for f in Customer.COMPANY_FIELDS if f not in PROFILE_HEADER_FIELDS]),
+        "strength_rows": _rows(customer, [f for f in Customer.STRENGTH_FIELDS if f not in Customer.VERIFIABLE_FACTS]),
+        "boss_rows": _rows(customer, [f for f in Customer.BOSS_FIELDS if f not in Customer.VERIFIABLE_FACTS]),
         "facts": facts,
         "livestock_groups": list(livestock.values()),
         "brands": list(Brand.objects.filter(customer=customer)),

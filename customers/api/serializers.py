@@ -96,55 +96,7 @@ class UserRefSerializer(serializers.Serializer):
 
 # -- Customers ------------------------------------------------------------------------------
 
-CUSTOMER_FIELDS = [
-    "name",
-    "type",
-    "industry",
-    "province",
-    "city",
-    "address",
-    "credit_code",
-    "phone",
-    "owner",
-    "cooperation_start",
-    "status",
-    "tags",
-    # Business strength
-    "annual_sales",
-    "working_capital",
-    "downstream_customers",
-    "coverage_area",
-    "main_products",
-    "hot_brand_count",
-    "warehouse_area",
-    "vehicles",
-    "staff",
-    "farming_level",
-    "growth_3y",
-    "technical_level",
-    "local_influence",
-    "cooperation_attitude",
-    # The owner as a person
-    "boss_name",
-    "boss_gender",
-    "boss_birth_year",
-    "boss_education",
-    "boss_phone",
-    "boss_work_history",
-    "boss_economic_situation",
-    "boss_reputation",
-    # SWOT and the development plan
-    "strengths",
-    "weaknesses",
-    "opportunities",
-    "threats",
-    "plan_who",
-    "plan_what",
-    "plan_how",
-    "plan_goal",
-    "plan_help",
-    "custom_fields",
-]
+CUSTOMER_FIELDS = [*Customer.ARCHIVE_FIELDS, "custom_fields"]
 
 
 class FactCheckSerializer(serializers.Serializer):
