@@ -7,7 +7,6 @@ Every view fetches through `visible_to` (an invisible customer is a 404) and che
 left to customers.services.
 """
 
-import os
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -16,7 +15,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.errors import DomainError, EditConflict
+from crm.http import private_file_response
 from crm.models import AuditEvent
 from crm.pagination import CappedPaginator
 
@@ -481,15 +481,7 @@ def document_file(request, pk: int, child_pk: int):
     never served publicly)."""
     customer = get_customer_for_user(request.user, pk)
     document = _child_for_user(request.user, customer, CHILD_KINDS["document"], child_pk)
-    if not document.file:
-        raise Http404
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, filename=os.path.basename(document.file.name))
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(document.file)
 
 
 # -- Handover -------------------------------------------------------------------------------

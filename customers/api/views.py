@@ -6,11 +6,8 @@ the same few queries for 3 rows or 50. Writes go through customers.services; the
 permissions in crm.api turn a visible but read-only object into a 403.
 """
 
-import os
-
 import django_filters
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +18,7 @@ from rest_framework.response import Response
 
 from crm.api import AdminWritesPermission, ArchivePermission, ScopedViewSetMixin, VerifierPermission
 from crm.errors import DomainError
+from crm.http import private_file_response
 
 from .. import services
 from ..filters import COMPLETENESS_BANDS, CustomerFilter
@@ -269,16 +267,7 @@ class DocumentViewSet(VerifiableChildMixin, ChildViewSet):
     @action(detail=True, methods=["get"])
     def file(self, request, pk=None):
         """The scanned file, only to those who see the customer (media is never public)."""
-        document = self.get_object()
-        if not document.file:
-            raise Http404
-        try:
-            handle = document.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(handle, filename=os.path.basename(document.file.name))
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(self.get_object().file)
 
 
 class LivestockFilter(ChildFilter):
