@@ -37,7 +37,7 @@ from customers.validators import credit_code_check_char
 SEED = 20240601
 PASSWORD = "demo12345"
 CUSTOMER_COUNT = 330
-DEMO_REASON = "demo data"
+DEMO_REASON = "演示数据"  # shown in history as the reason; the demo is Chinese data
 
 # -- Geography: real prefecture-level cities (or districts of the municipalities) with
 # their GB/T 2260 codes, which are also positions 3-8 of a credit code.
