@@ -18,6 +18,23 @@ from .models import AuditEvent
 IGNORED_FIELDS = {"id", "created_at", "updated_at", "version", "completeness", "search_text", "search_tokens"}
 
 
+# The apps whose models are recorded; an event's object_type is the model's name,
+# unique across these apps.
+AUDITED_APPS = ("customers", "sales", "credit", "visits")
+
+
+def model_for(object_type: str):
+    """The model class an AuditEvent's object_type names, or None."""
+    from django.apps import apps
+
+    for app_label in AUDITED_APPS:
+        try:
+            return apps.get_model(app_label, object_type)
+        except LookupError:
+            continue
+    return None
+
+
 def _plain(value):
     """A JSON-safe rendering of a field value, stable across a save."""
     if value is None or isinstance(value, (bool, int, str)):

@@ -77,6 +77,8 @@ class CustomerForm(ArchiveModelForm):
         super().__init__(*args, user=user, **kwargs)
         self._owner_field(user)
         self.fields["version"].initial = self.instance.version
+        # Older screens and scripts post no payment term: the company default applies.
+        self.fields["payment_term_days"].required = False
         self.fields["main_products"].widget.attrs["rows"] = 2
         for name in ("name", "city", "credit_code", "phone"):
             # The duplicate warning under the form listens to these.
@@ -117,6 +119,10 @@ class CustomerForm(ArchiveModelForm):
             )
 
     # Normalise what people type before the model's validators see it.
+    def clean_payment_term_days(self):
+        value = self.cleaned_data.get("payment_term_days")
+        return Customer._meta.get_field("payment_term_days").default if value is None else value
+
     def clean_credit_code(self):
         value = normalize_credit_code(self.cleaned_data.get("credit_code") or "")
         return value or None

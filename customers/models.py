@@ -144,6 +144,8 @@ class Customer(models.Model):
         verbose_name=_("shared with"),
     )
     cooperation_start = models.DateField(_("cooperation since"), null=True, blank=True)
+    # 账期: days from the order date to the due date, unless a contract says otherwise.
+    payment_term_days = models.PositiveSmallIntegerField(_("payment term (days)"), default=30)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     tags = models.ManyToManyField(Tag, related_name="customers", blank=True, verbose_name=_("tags"))
 
@@ -260,7 +262,7 @@ class Customer(models.Model):
     # customer page all lay the archive out from these.
     COMPANY_FIELDS = [
         "name", "type", "industry", "province", "city", "address", "credit_code", "phone", "owner",
-        "cooperation_start", "status", "tags",
+        "cooperation_start", "payment_term_days", "status", "tags",
     ]  # fmt: skip
     STRENGTH_FIELDS = [
         "annual_sales", "working_capital", "downstream_customers", "coverage_area", "main_products",
@@ -337,7 +339,7 @@ def history_field_label(object_type: str, name: str, custom_labels: dict | None 
     """A reader's label for a changed field of an AuditEvent about `object_type` (a
     model name): model fields, "custom_fields.<key>", "source:<fact>", "verified:<fact>".
     Pass `custom_labels` ({key: label}) when labelling many changes at once."""
-    from django.apps import apps
+    from crm import audit
 
     kind, _sep, base = name.rpartition(":")
     if base.startswith("custom_fields."):
@@ -346,10 +348,7 @@ def history_field_label(object_type: str, name: str, custom_labels: dict | None 
             custom_labels = dict(CustomField.objects.values_list("key", "label"))
         label = custom_labels.get(key, key)
     else:
-        try:
-            model = apps.get_model("customers", object_type)
-        except LookupError:
-            model = None
+        model = audit.model_for(object_type)
         label = _verbose_name(model, base) if model else base
     if kind == "source":
         return _("%(field)s (source)") % {"field": label}

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm import audit
 from crm.errors import DomainError, EditConflict
 from crm.http import private_file_response
 from crm.models import AuditEvent
@@ -234,18 +235,13 @@ def _history_value(model, name: str, value) -> str:
     return str(value)
 
 
-HISTORY_MODELS = {
-    m._meta.model_name: m for m in (Customer, Contact, Relation, QualificationDocument, Livestock, Brand, ActionItem)
-}
-
-
 def _history_context(request, customer: Customer) -> dict:
     events = AuditEvent.objects.visible_to(request.user).filter(customer=customer).select_related("actor")
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     custom_labels = dict(CustomField.objects.values_list("key", "label"))
     for event in page:
-        model = HISTORY_MODELS.get(event.object_type)
+        model = audit.model_for(event.object_type)
         changes = [
             (
                 history_field_label(event.object_type, name, custom_labels),

@@ -2,6 +2,7 @@
 mobile numbers, provinces)."""
 
 import itertools
+from decimal import Decimal
 
 import factory
 
@@ -109,3 +110,17 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     doc_type = QualificationDocument.Type.BUSINESS_LICENCE
     number = factory.Sequence(lambda n: f"证{n:06d}")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sales.Product"
+
+    name = factory.Sequence(lambda n: f"阿莫西林可溶性粉{n}")
+    brand = "华牧"
+    spec = "100g/袋"
+    unit = "袋"
+    category = "antibiotic"
+    industry = "vet_drugs"
+    list_price = Decimal("50.00")
+    approval_number = factory.Sequence(lambda n: f"兽药字(2024){n:06d}")
