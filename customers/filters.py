@@ -4,8 +4,9 @@ and exports, so a filter means the same thing everywhere.
 Query parameters: q, province, city, type, industry, owner, status, tag, completeness
 (low / medium / high), completeness_min, completeness_max, qualification (expired /
 expiring), cf_<key> for each active custom field (cf_<key>_min / _max for numbers and
-dates), and ordering (name, code, updated_at, completeness, created_at; "-" for
-descending).
+dates), last_order_from / last_order_to, amount_12m_min / amount_12m_max, overdue
+(true / false), and ordering (name, code, updated_at, completeness, created_at,
+amount_12m, last_order_date, first_order_date; "-" for descending).
 """
 
 import django_filters
@@ -56,14 +57,39 @@ class CustomerFilter(django_filters.FilterSet):
         method="filter_qualification",
         label=_("Qualifications"),
     )
+    last_order_from = django_filters.DateFilter(
+        field_name="sales__last_order_date", lookup_expr="gte", label=_("Last order from")
+    )
+    last_order_to = django_filters.DateFilter(
+        field_name="sales__last_order_date", lookup_expr="lte", label=_("Last order to")
+    )
+    amount_12m_min = django_filters.NumberFilter(
+        field_name="sales__amount_12m", lookup_expr="gte", label=_("12-month amount from")
+    )
+    amount_12m_max = django_filters.NumberFilter(
+        field_name="sales__amount_12m", lookup_expr="lte", label=_("12-month amount to")
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Has overdue receivables"))
     ordering = OrderingFilter(
-        fields=("name", "code", "updated_at", "completeness", "created_at"),
+        fields=(
+            "name",
+            "code",
+            "updated_at",
+            "completeness",
+            "created_at",
+            ("sales__amount_12m", "amount_12m"),
+            ("sales__last_order_date", "last_order_date"),
+            ("sales__first_order_date", "first_order_date"),
+        ),
         field_labels={
             "name": _("Name"),
             "code": _("Code"),
             "updated_at": _("Last updated"),
             "completeness": _("Completeness"),
             "created_at": _("Created"),
+            "sales__amount_12m": _("12-month amount"),
+            "sales__last_order_date": _("Last order"),
+            "sales__first_order_date": _("First order"),
         },
         label=_("Sort by"),
     )
@@ -89,6 +115,11 @@ class CustomerFilter(django_filters.FilterSet):
     def filter_completeness(self, queryset, name, value):
         low, high = COMPLETENESS_BANDS[value]
         return queryset.filter(completeness__gte=low, completeness__lte=high)
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(sales__overdue__gt=0) if value else queryset.exclude(sales__overdue__gt=0)
 
     def filter_qualification(self, queryset, name, value):
         if value == "expired":

@@ -509,3 +509,39 @@ class SalesTarget(models.Model):
 
     def __str__(self):
         return f"{self.rep} {self.month:%Y-%m}"
+
+
+class CustomerSalesQuerySet(CustomerChildQuerySet):
+    pass
+
+
+class CustomerSales(models.Model):
+    """Stored sales figures per customer, refreshed set-based by
+    `sales.metrics.refresh` (after each order or payment of the customer, and nightly
+    for all): lists filter and sort on them without summing orders per request."""
+
+    customer = models.OneToOneField(
+        Customer, models.CASCADE, primary_key=True, related_name="sales", verbose_name=_("customer")
+    )
+    first_order_date = models.DateField(_("first order"), null=True, blank=True)
+    last_order_date = models.DateField(_("last order"), null=True, blank=True)
+    orders_12m = models.PositiveIntegerField(_("orders in 12 months"), default=0)
+    amount_12m = models.DecimalField(_("amount in 12 months"), default=0, **MONEY)
+    receivable = models.DecimalField(_("receivable"), default=0, **MONEY)
+    overdue = models.DecimalField(_("overdue"), default=0, **MONEY)
+    prepayment = models.DecimalField(_("prepayment"), default=0, **MONEY)
+    refreshed_on = models.DateField(_("as of"))
+
+    objects = CustomerSalesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer sales figures")
+        verbose_name_plural = _("customer sales figures")
+        indexes = [
+            models.Index(fields=["-amount_12m"]),
+            models.Index(fields=["-last_order_date"]),
+            models.Index(fields=["-overdue"]),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.amount_12m}"

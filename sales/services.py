@@ -23,6 +23,7 @@ from crm.errors import DomainError
 from crm.models import AuditEvent, User
 from customers.models import Customer
 
+from . import metrics
 from .models import (
     AfterSalesRequest,
     Allocation,
@@ -218,6 +219,7 @@ def order_transition(*, actor: User, order: Order, action: str) -> Order:
             _release_allocations(actor=actor, order=order)
         if action == "confirm":
             _apply_prepayments(actor=actor, customer_id=order.customer_id)
+        metrics.refresh(today=timezone.localdate(), customer_ids=[order.customer_id])
     order.refresh_from_db()
     return order
 
@@ -317,6 +319,7 @@ def payment_record(
             actor, AuditEvent.Action.CREATE, payment, customer.pk, audit.diff({}, audit.snapshot(payment)), batch=batch
         )
         _allocate(actor=actor, payment=payment, orders=targets, batch=batch)
+        metrics.refresh(today=timezone.localdate(), customer_ids=[customer.pk])
     payment.refresh_from_db()
     return payment
 
