@@ -9,6 +9,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("crm.page_urls")),
     path("customers/", include("customers.urls")),
+    path("sales/", include("sales.urls")),
     path("api/", include("crm.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -1,0 +1,3 @@
+"""Pages of the sales ledger: catalogue (included by sales/urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the sales ledger: finance (included by sales/urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the sales ledger: orders (included by sales/urls.py)."""
+
+urlpatterns: list = []
