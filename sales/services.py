@@ -40,6 +40,8 @@ from .models import (
 ZERO = Decimal("0.00")
 
 ERR_NO_LINES = gettext_lazy("An order needs at least one line.")
+ERR_SALES_ROLE = gettext_lazy("Your role does not create orders or contracts.")
+ERR_CUSTOMER_NOT_VISIBLE = gettext_lazy("This customer does not exist.")
 ERR_INACTIVE_PRODUCT = gettext_lazy("Line %(line)d: “%(product)s” is no longer sold.")
 ERR_QUANTITY = gettext_lazy("Line %(line)d: the quantity must be greater than zero.")
 ERR_ORDER_STATE = gettext_lazy("This order is %(status)s; it cannot be %(action)s.")
@@ -53,6 +55,15 @@ ERR_AMOUNT = gettext_lazy("The amount must be greater than zero.")
 ERR_ALLOCATE_ORDER = gettext_lazy("Order %(number)s is not an open order of this customer.")
 ERR_OVER_ALLOCATE = gettext_lazy("The payment has %(left)s left to allocate.")
 ERR_AFTER_SALES_STATE = gettext_lazy("A request that is %(status)s cannot become %(new)s.")
+
+
+def _check_seller(actor: User, customer: Customer) -> None:
+    """Orders and contracts are made by those who may write the archive, for customers
+    they see (the pages and the API check this too; the rule lives here)."""
+    if not actor.writes_archive:
+        raise DomainError(ERR_SALES_ROLE)
+    if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
+        raise DomainError(ERR_CUSTOMER_NOT_VISIBLE, field="customer")
 
 
 def _next_number(prefix: str, sequence: str, on: datetime.date) -> str:
@@ -151,6 +162,7 @@ def order_create(
     notes: str = "",
 ) -> Order:
     """A draft order; prices come from the list or the policy in force, never from input."""
+    _check_seller(actor, customer)
     with transaction.atomic():
         if contract is not None:
             # Read fresh and locked: the contract cannot be terminated under this order.
@@ -376,6 +388,7 @@ def contract_save(*, actor: User, contract: Contract, lines: list[ContractLineIn
                 )
             before = _contract_snapshot(current)
         else:
+            _check_seller(actor, contract.customer)
             before = {}
             contract.number = _next_number("HT", "sales_contract_number_seq", contract.valid_from)
             contract.created_by = actor

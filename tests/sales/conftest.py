@@ -24,14 +24,15 @@ def make_order(rep, product):
     """make_order(customer, quantity=..., confirm=True) -> a confirmed order of `product`."""
 
     def _make(customer, quantity="10", on=datetime.date(2026, 3, 1), confirm=True):
+        actor = customer.owner  # whoever sells to the customer
         order = services.order_create(
-            actor=rep,
+            actor=actor,
             customer=customer,
             order_date=on,
             lines=[services.LineInput(product=product, quantity=Decimal(quantity))],
         )
         if confirm:
-            order = services.order_transition(actor=rep, order=order, action="confirm")
+            order = services.order_transition(actor=actor, order=order, action="confirm")
         return Order.objects.get(pk=order.pk)
 
     return _make

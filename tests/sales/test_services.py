@@ -83,6 +83,16 @@ class TestOrders:
             )
         assert not Order.objects.exists()
 
+    def test_finance_and_strangers_cannot_create_orders(self, finance, rep, other_customer, own_customer, product):
+        line = [services.LineInput(product, D("1"))]
+        with pytest.raises(DomainError):
+            services.order_create(
+                actor=finance, customer=own_customer, order_date=datetime.date(2026, 3, 1), lines=line
+            )
+        with pytest.raises(DomainError) as exc:
+            services.order_create(actor=rep, customer=other_customer, order_date=datetime.date(2026, 3, 1), lines=line)
+        assert exc.value.field == "customer" and not Order.objects.exists()
+
     def test_a_confirmed_order_cannot_be_confirmed_again(self, rep, own_customer, make_order):
         order = make_order(own_customer)
         with pytest.raises(DomainError):
