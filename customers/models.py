@@ -330,9 +330,11 @@ def _shared_customer_ids(user) -> list[int]:
 
 def _verbose_name(model, name: str) -> str:
     try:
-        return model._meta.get_field(name).verbose_name
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    # Reverse relations ("lines" of an order) have no verbose name of their own.
+    return getattr(field, "verbose_name", None) or getattr(field.related_model._meta, "verbose_name_plural", name)
 
 
 def history_field_label(object_type: str, name: str, custom_labels: dict | None = None) -> str:

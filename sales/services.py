@@ -103,6 +103,25 @@ def price_for(*, customer: Customer, product: Product, on: datetime.date) -> Pri
     return best
 
 
+# -- Catalogue ----------------------------------------------------------------------------
+
+
+def product_save(*, actor: User, product: Product) -> Product:
+    """Create or change a product; recorded with no customer (admins read it)."""
+    with transaction.atomic():
+        is_new = product.pk is None
+        before = {} if is_new else audit.snapshot(Product.objects.select_for_update().get(pk=product.pk))
+        product.save()
+        _record(
+            actor,
+            AuditEvent.Action.CREATE if is_new else AuditEvent.Action.UPDATE,
+            product,
+            None,
+            audit.diff(before, audit.snapshot(product)),
+        )
+    return product
+
+
 # -- Orders -------------------------------------------------------------------------------
 
 
