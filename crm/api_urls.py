@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from crm.api import ThrottledObtainAuthToken
 from customers.api import views as customers
+from sales.api import views as sales
 
 app_name = "api"
 
@@ -24,6 +25,15 @@ router.register("documents", customers.DocumentViewSet, basename="document")
 router.register("livestock", customers.LivestockViewSet, basename="livestock")
 router.register("custom-fields", customers.CustomFieldViewSet, basename="custom-field")
 router.register("handover", customers.HandoverViewSet, basename="handover")
+router.register("products", sales.ProductViewSet, basename="product")
+router.register("policies", sales.PolicyViewSet, basename="policy")
+router.register("contracts", sales.ContractViewSet, basename="contract")
+router.register("orders", sales.OrderViewSet, basename="order")
+router.register("payments", sales.PaymentViewSet, basename="payment")
+router.register("allocations", sales.AllocationViewSet, basename="allocation")
+router.register("receivables", sales.ReceivableViewSet, basename="receivable")
+router.register("after-sales", sales.AfterSalesViewSet, basename="after-sales")
+router.register("targets", sales.TargetViewSet, basename="target")
 
 urlpatterns = [
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="token"),

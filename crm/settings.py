@@ -218,6 +218,12 @@ SPECTACULAR_SETTINGS = {
         "RelationKindEnum": "customers.models.Relation.Kind",
         "LivestockKindEnum": "customers.models.Livestock.Kind",
         "CustomFieldKindEnum": "customers.models.CustomField.Kind",
+        "TypeEnum": "customers.models.Customer.Type",
+        "CustomerStatusEnum": "customers.models.Customer.Status",
+        "ContractKindEnum": "sales.models.Contract.Kind",
+        "ContractStatusEnum": "sales.models.Contract.Status",
+        "OrderStatusEnum": "sales.models.Order.Status",
+        "AfterSalesStatusEnum": "sales.models.AfterSalesRequest.Status",
     },
 }
 

@@ -233,7 +233,24 @@ def customer_update(
     return customer
 
 
+ERR_DELETE_HAS_RECORDS = gettext_lazy(
+    "This customer has orders, contracts or payments and cannot be deleted; set its status to closed instead."
+)
+
+
 def customer_delete(*, actor: User, customer: Customer) -> None:
+    """Delete a customer with no business records; one with orders, contracts or
+    payments is kept (the ledger must stay whole) and can be closed instead."""
+    from django.db.models import ProtectedError
+
+    try:
+        with transaction.atomic():
+            _delete_recorded(actor=actor, customer=customer)
+    except ProtectedError:
+        raise DomainError(ERR_DELETE_HAS_RECORDS) from None
+
+
+def _delete_recorded(*, actor: User, customer: Customer) -> None:
     with transaction.atomic():
         audit.record(
             actor=actor,

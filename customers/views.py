@@ -27,6 +27,7 @@ from crm.errors import DomainError, EditConflict
 from crm.http import private_file_response
 from crm.models import AuditEvent
 from crm.pagination import CappedPaginator
+from sales import selectors as sales_selectors
 
 from . import custom_fields, services
 from .filters import CustomerFilter
@@ -65,6 +66,7 @@ TABS = [
     ("relations", gettext_lazy("Relations")),
     ("documents", gettext_lazy("Documents")),
     ("plan", gettext_lazy("Plan")),
+    ("sales", gettext_lazy("Sales")),
     ("history", gettext_lazy("History")),
 ]
 
@@ -267,6 +269,7 @@ TAB_CONTEXT = {
     "plan": lambda request, customer: {
         "action_items": list(ActionItem.objects.filter(customer=customer).select_related("owner"))
     },
+    "sales": lambda request, customer: sales_selectors.customer_sales_overview(customer=customer),
     "history": _history_context,
 }
 

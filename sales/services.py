@@ -35,6 +35,7 @@ from .models import (
     PolicyItem,
     Product,
     SalesPolicy,
+    SalesTarget,
 )
 
 ZERO = Decimal("0.00")
@@ -103,23 +104,101 @@ def price_for(*, customer: Customer, product: Product, on: datetime.date) -> Pri
     return best
 
 
-# -- Catalogue ----------------------------------------------------------------------------
+# -- Catalogue and targets: configuration with no customer, saved and recorded -----------
+
+
+def _save_audited(*, actor: User, obj) -> None:
+    is_new = obj.pk is None
+    before = {} if is_new else audit.snapshot(type(obj).objects.select_for_update().get(pk=obj.pk))
+    obj.save()
+    after = audit.snapshot(obj)
+    audit.record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE if is_new else AuditEvent.Action.UPDATE,
+        obj=obj,
+        customer_id=None,
+        changes=audit.diff(before, after),
+    )
 
 
 def product_save(*, actor: User, product: Product) -> Product:
-    """Create or change a product; recorded with no customer (admins read it)."""
+    """Create or change a catalogue product."""
     with transaction.atomic():
-        is_new = product.pk is None
-        before = {} if is_new else audit.snapshot(Product.objects.select_for_update().get(pk=product.pk))
-        product.save()
-        _record(
-            actor,
-            AuditEvent.Action.CREATE if is_new else AuditEvent.Action.UPDATE,
-            product,
-            None,
-            audit.diff(before, audit.snapshot(product)),
-        )
+        _save_audited(actor=actor, obj=product)
     return product
+
+
+@dataclass
+class PolicyItemInput:
+    product: Product
+    special_price: Decimal | None = None
+    discount_percent: Decimal | None = None
+
+
+def _policy_items(policy: SalesPolicy) -> dict:
+    # Written without words, so the history reads the same in every language.
+    return {
+        "items": [
+            f"{item.product}: ¥{audit._plain(item.special_price)}"
+            if item.special_price is not None
+            else f"{item.product}: -{audit._plain(item.discount_percent)}%"
+            for item in policy.items.select_related("product").order_by("product__brand", "product__name")
+        ]
+    }
+
+
+def policy_save(*, actor: User, policy: SalesPolicy, items: list[PolicyItemInput] | None = None) -> SalesPolicy:
+    """Create or change a sales policy; `items`, when given, replace its special prices."""
+    with transaction.atomic():
+        is_new = policy.pk is None
+        if is_new:
+            before = {}
+        else:
+            current = SalesPolicy.objects.select_for_update().get(pk=policy.pk)
+            before = {**audit.snapshot(current), **_policy_items(current)}
+        policy.save()
+        if items is not None:
+            policy.items.all().delete()
+            PolicyItem.objects.bulk_create(
+                [
+                    PolicyItem(
+                        policy=policy,
+                        product=item.product,
+                        special_price=item.special_price,
+                        discount_percent=item.discount_percent,
+                    )
+                    for item in items
+                ]
+            )
+        audit.record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE if is_new else AuditEvent.Action.UPDATE,
+            obj=policy,
+            customer_id=None,
+            changes=audit.diff(before, {**audit.snapshot(policy), **_policy_items(policy)}),
+        )
+    return policy
+
+
+def target_save(
+    *, actor: User, rep: User, month: datetime.date, order_target: Decimal, collection_target: Decimal
+) -> SalesTarget:
+    """Set a rep's targets for a month, creating or changing its one row (who may is
+    checked by the caller). The same signature as the target page's interim function."""
+    with transaction.atomic():
+        target = SalesTarget.objects.select_for_update().filter(rep=rep, month=month).first()
+        before = audit.snapshot(target) if target else {}
+        target, created = SalesTarget.objects.update_or_create(
+            rep=rep, month=month, defaults={"order_target": order_target, "collection_target": collection_target}
+        )
+        audit.record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+            obj=target,
+            customer_id=None,
+            changes=audit.diff(before, audit.snapshot(target)),
+        )
+    return target
 
 
 # -- Orders -------------------------------------------------------------------------------

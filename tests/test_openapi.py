@@ -24,6 +24,27 @@ ENDPOINTS = [
     "/api/livestock/",
     "/api/custom-fields/",
     "/api/handover/",
+    "/api/products/",
+    "/api/products/{id}/",
+    "/api/policies/",
+    "/api/policies/{id}/",
+    "/api/contracts/",
+    "/api/contracts/{id}/",
+    "/api/contracts/{id}/transition/",
+    "/api/contracts/{id}/file/",
+    "/api/orders/",
+    "/api/orders/{id}/",
+    "/api/orders/{id}/transition/",
+    "/api/payments/",
+    "/api/payments/{id}/",
+    "/api/allocations/",
+    "/api/allocations/{id}/",
+    "/api/receivables/",
+    "/api/receivables/summary/",
+    "/api/after-sales/",
+    "/api/after-sales/{id}/",
+    "/api/targets/",
+    "/api/targets/{id}/",
 ]
 
 
@@ -47,6 +68,21 @@ def test_schema_endpoint_serves_every_api_route(rep):
     request_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert request_ref.endswith("/CustomerInputRequest")
     assert create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/CustomerOutput")
+
+
+def test_computed_sales_fields_are_not_documented_as_inputs(rep):
+    """Prices, amounts and totals are the server's: the request bodies do not offer them
+    (sending one is a 400), the responses carry them."""
+    client = APIClient()
+    client.force_authenticate(rep)
+    components = json.loads(client.get("/api/schema/", {"format": "json"}).content)["components"]["schemas"]
+    order_input = components["OrderCreateRequest"]["properties"]
+    assert {"customer", "order_date", "lines"} <= set(order_input)
+    assert not {"total", "paid_amount", "status", "number"} & set(order_input)
+    assert set(components["OrderLineInputRequest"]["properties"]) == {"product", "quantity"}
+    assert {"total", "outstanding"} <= set(components["OrderOutput"]["properties"])
+    assert "unit_price" in components["OrderLineOutput"]["properties"]
+    assert "unallocated" not in components["PaymentInputRequest"]["properties"]
 
 
 def test_schema_and_docs_need_a_signed_in_user(client):

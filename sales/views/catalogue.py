@@ -4,8 +4,7 @@ manager, printable) and after-sales requests (售后).
 
 Contracts and after-sales requests follow their customer's visibility (an invisible
 one is a 404; a visible one the user may not write is a 403) and are written by
-sales.services (products too: product_save). Policies have no service yet:
-`_policy_save` below writes and audits one in a transaction until it moves there.
+sales.services, like products and policies.
 """
 
 import datetime
@@ -14,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import BooleanField, DecimalField, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseBadRequest
@@ -24,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm import audit
 from crm.errors import DomainError
 from crm.http import private_file_response
 from crm.models import AuditEvent
@@ -142,39 +139,6 @@ def product_edit(request, pk: int | None = None):
 # -- Sales policies -------------------------------------------------------------------------
 
 
-def _policy_snapshot(policy: SalesPolicy) -> dict:
-    values = audit.snapshot(policy)
-    # Written without words, so the history reads the same in every language.
-    values["items"] = [
-        f"{item.product}: ¥{audit._plain(item.special_price)}"
-        if item.special_price is not None
-        else f"{item.product}: -{audit._plain(item.discount_percent)}%"
-        for item in policy.items.select_related("product").order_by("product__brand", "product__name")
-    ]
-    return values
-
-
-def _policy_save(*, actor, form: PolicyForm, items) -> SalesPolicy:
-    """Save a policy with its items and record one event with both.
-
-    Until sales.services has policy_save(actor, policy, items): it belongs there.
-    """
-    with transaction.atomic():
-        is_new = form.instance.pk is None
-        before = {} if is_new else _policy_snapshot(SalesPolicy.objects.select_for_update().get(pk=form.instance.pk))
-        policy = form.save()
-        items.instance = policy
-        items.save()
-        audit.record(
-            actor=actor,
-            action=AuditEvent.Action.CREATE if is_new else AuditEvent.Action.UPDATE,
-            obj=policy,
-            customer_id=None,
-            changes=audit.diff(before, _policy_snapshot(policy)),
-        )
-    return policy
-
-
 @login_required
 @require_GET
 def policy_list(request):
@@ -216,7 +180,19 @@ def policy_edit(request, pk: int | None = None):
     form = PolicyForm(request.POST if bound else None, instance=policy)
     items = PolicyItemFormSet(request.POST if bound else None, instance=policy, prefix="items")
     if bound and form.is_valid() and items.is_valid():
-        policy = _policy_save(actor=request.user, form=form, items=items)
+        kept = [f.cleaned_data for f in items.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        policy = services.policy_save(
+            actor=request.user,
+            policy=form.save(commit=False),
+            items=[
+                services.PolicyItemInput(
+                    product=row["product"],
+                    special_price=row.get("special_price"),
+                    discount_percent=row.get("discount_percent"),
+                )
+                for row in kept
+            ],
+        )
         messages.success(request, _("Sales policy %(name)s saved.") % {"name": policy})
         return redirect("sales:policy_list")
     return render(

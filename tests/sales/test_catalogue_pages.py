@@ -258,7 +258,7 @@ def test_admin_edits_a_policy_and_the_diff_names_the_item(login, admin_user, pro
         },
     )
     assert client.post(reverse("sales:policy_edit", args=[policy.pk]), data).status_code == 302
-    item.refresh_from_db()
+    item = policy.items.get()  # the items are replaced as a whole
     assert item.special_price is None and item.discount_percent == Decimal("10")
     event = AuditEvent.objects.filter(object_id=policy.pk, action=AuditEvent.Action.UPDATE).get()
     assert event.changes["items"] == [[f"{product}: ¥42"], [f"{product}: -10%"]]
