@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer, CustomerChildQuerySet
 
@@ -86,8 +87,8 @@ class Contract(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PENDING = "pending", _("Pending approval")
-        ACTIVE = "active", _("Active")
-        EXPIRED = "expired", _("Expired")
+        ACTIVE = "active", pgettext_lazy("contract status", "Active")
+        EXPIRED = "expired", pgettext_lazy("contract status", "Expired")
         TERMINATED = "terminated", _("Terminated")
 
     class FreightPayer(models.TextChoices):
@@ -442,7 +443,7 @@ class AfterSalesRequest(models.Model):
         OPEN = "open", _("Open")
         IN_PROGRESS = "in_progress", _("In progress")
         RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("after-sales status", "Closed")
 
     customer = models.ForeignKey(Customer, models.PROTECT, related_name="after_sales", verbose_name=_("customer"))
     order = models.ForeignKey(Order, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("order"))
