@@ -25,7 +25,9 @@ def main() -> int:
     parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BENCHES)} (default: all)")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per case (default 50)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests first (default 3)")
-    parser.add_argument("--target", type=float, default=100.0, help="p95 target in ms (default 100)")
+    parser.add_argument(
+        "--target", type=float, default=None, help="p95 target in ms (default: the benchmark's TARGET_MS, else 100)"
+    )
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each slow case's queries")
     parser.add_argument("--seed-only", action="store_true", help="load the data and stop")
     options = parser.parse_args()
@@ -43,9 +45,10 @@ def main() -> int:
             continue
         out.write(f"\n== {name}: {module.mode()}\n")
         out.write(f"   {options.requests} timed requests per case after {options.warmup} warm-up\n\n")
+        target = options.target or getattr(module, "TARGET_MS", 100.0)
         results = [measure(case, requests=options.requests, warmup=options.warmup) for case in module.cases()]
-        out.write(table(results, target_ms=options.target) + "\n")
-        slow = [r for r in results if r.p95 >= options.target]
+        out.write(table(results, target_ms=target) + "\n")
+        slow = [r for r in results if r.p95 >= target]
         failed = failed or bool(slow)
         if options.explain:
             for result in slow or results:

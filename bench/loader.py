@@ -1,8 +1,8 @@
 """Loading generated rows fast: PostgreSQL COPY straight from Python dicts.
 
 Rows are dicts keyed by model attribute names; a missing key takes the field's
-default (auto_now fields: now). Ids are allocated here, so children can point at
-their parents before anything is written.
+default (auto_now fields: now); generated columns are left to the database. Ids are
+allocated here, so children can point at their parents before anything is written.
 """
 
 import contextlib
@@ -28,7 +28,7 @@ def copy_rows(model: type[models.Model], rows: list[dict]) -> None:
     """COPY the rows into the model's table, then move its id sequence past them."""
     if not rows:
         return
-    fields = model._meta.concrete_fields
+    fields = [field for field in model._meta.concrete_fields if not getattr(field, "generated", False)]
     encoders = [_encoder(field) for field in fields]
     buffer = io.StringIO()
     for row in rows:
@@ -105,3 +105,26 @@ def indexes_dropped(*models_: type[models.Model]):
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for _name, definition in definitions:
             cursor.execute(definition)
+
+
+@contextlib.contextmanager
+def foreign_keys_dropped(*models_: type[models.Model]):
+    """Drop the tables' foreign keys for a bulk load and add them back after: adding a
+    key checks every row in one join, where a kept key checks each row on its own."""
+    tables = [model._meta.db_table for model in models_]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+            FROM pg_constraint
+            WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)
+            """,
+            [tables],
+        )
+        keys = cursor.fetchall()
+        for table, name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    yield
+    with connection.cursor() as cursor:
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")

@@ -18,6 +18,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        counted = self.object_list[: self.cap + 1].count()
+        # Without the ordering: PostgreSQL need not sort rows it only counts.
+        counted = self.object_list.order_by()[: self.cap + 1].count()
         self.capped = counted > self.cap
         return min(counted, self.cap)

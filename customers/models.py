@@ -400,14 +400,25 @@ class FactVerification(models.Model):
         return f"{self.customer_id}:{self.fact}"
 
 
+def customer_scope_q(user, path: str, *, write: bool = False) -> Q:
+    """Objects reached from a customer through `path` ("customer", "order__customer")
+    follow the customer's rule. For those who see every customer it adds nothing; for
+    the rest it is a semi-join on the visible customers' ids, which PostgreSQL plans far
+    better over millions of orders than the rule's OR spread across a join."""
+    if user.is_authenticated and (user.edits_all_customers or (user.sees_all_customers and not write)):
+        return Q()
+    customers = Customer.objects.editable_by(user) if write else Customer.objects.visible_to(user)
+    return Q(**{f"{path}__in": customers.values("pk")})
+
+
 class CustomerChildQuerySet(models.QuerySet):
     """Objects that belong to one customer follow that customer's rule."""
 
     def visible_to(self, user):
-        return self.filter(Customer.visibility_q(user, prefix="customer__"))
+        return self.filter(customer_scope_q(user, "customer"))
 
     def editable_by(self, user):
-        return self.filter(Customer.visibility_q(user, prefix="customer__", write=True))
+        return self.filter(customer_scope_q(user, "customer", write=True))
 
 
 class Contact(models.Model):

@@ -20,3 +20,6 @@ CELERY_BROKER_URL = None
 CELERY_TASK_ALWAYS_EAGER = True
 # Static files are served from the app directories in tests; there is no collectstatic.
 WHITENOISE_AUTOREFRESH = True
+# Threads the tests start (the Celery worker, the live server) close their connections
+# after each task or request, so the test database can be dropped at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import transaction
 
 from crm import demo
 from crm.models import AuditEvent, Team, User
@@ -19,8 +20,6 @@ from customers.models import (
 )
 from customers.validators import validate_credit_code, validate_mobile
 
-pytestmark = pytest.mark.django_db
-
 
 def run_seed() -> str:
     out = io.StringIO()
@@ -28,9 +27,16 @@ def run_seed() -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def seeded():
-    return run_seed()
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module, inside a transaction rolled back at its end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield run_seed()
+        transaction.set_rollback(True)
+
+
+# django_db also makes pytest-django create the test database before `seeded` runs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 
 def test_people_teams_and_roles(seeded):
@@ -95,9 +101,10 @@ def test_archives_are_filled_like_real_ones(seeded):
 
 
 def test_history_is_not_empty(seeded):
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.CREATE, reason=demo.DEMO_REASON).count() == (
-        Customer.objects.count()
+    created = AuditEvent.objects.filter(
+        action=AuditEvent.Action.CREATE, reason=demo.DEMO_REASON, object_type="customer"
     )
+    assert created.count() == Customer.objects.count()
     updates = AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE)
     assert updates.count() >= 5
     assert all(event.changes for event in updates)
