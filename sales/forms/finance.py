@@ -118,6 +118,18 @@ class PaymentFilter(django_filters.FilterSet):
         model = Payment
         fields: list[str] = []
 
+    def filter_owners(self, queryset, name, value):
+        """Orders of the customers owned by the region's, team's or one rep: a semi-join
+        on those customers, which uses the unpaid-orders index by customer, where a join
+        through owner, team and region makes PostgreSQL read every open order."""
+        if name == "region":
+            owner_ids = list(User.objects.filter(team__region=value).values_list("pk", flat=True))
+        elif name == "team":
+            owner_ids = list(User.objects.filter(team=value).values_list("pk", flat=True))
+        else:
+            owner_ids = [value.pk]
+        return queryset.filter(customer__in=Customer.objects.filter(owner_id__in=owner_ids).values("pk"))
+
     def filter_customer_search(self, queryset, name, value):
         return queryset.filter(customer__in=Customer.objects.search(value))
 
@@ -134,13 +146,9 @@ class ReceivableFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="filter_customer_search", label=_("Customer"))
     customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)
-    region = django_filters.ModelChoiceFilter(
-        queryset=Region.objects.none(), field_name="customer__owner__team__region", label=_("Region")
-    )
-    team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.none(), field_name="customer__owner__team", label=_("Team")
-    )
-    rep = django_filters.ModelChoiceFilter(queryset=User.objects.none(), field_name="customer__owner", label=_("Rep"))
+    region = django_filters.ModelChoiceFilter(queryset=Region.objects.none(), method="filter_owners", label=_("Region"))
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.none(), method="filter_owners", label=_("Team"))
+    rep = django_filters.ModelChoiceFilter(queryset=User.objects.none(), method="filter_owners", label=_("Rep"))
     bucket = django_filters.ChoiceFilter(choices=receivables.BUCKETS, method="filter_bucket", label=_("Age"))
 
     class Meta:
@@ -159,6 +167,18 @@ class ReceivableFilter(django_filters.FilterSet):
         self.filters["region"].queryset = regions
         self.filters["team"].queryset = teams
         self.filters["rep"].queryset = reps.order_by("last_name", "first_name")
+
+    def filter_owners(self, queryset, name, value):
+        """Orders of the customers owned by the region's, team's or one rep: a semi-join
+        on those customers, which uses the unpaid-orders index by customer, where a join
+        through owner, team and region makes PostgreSQL read every open order."""
+        if name == "region":
+            owner_ids = list(User.objects.filter(team__region=value).values_list("pk", flat=True))
+        elif name == "team":
+            owner_ids = list(User.objects.filter(team=value).values_list("pk", flat=True))
+        else:
+            owner_ids = [value.pk]
+        return queryset.filter(customer__in=Customer.objects.filter(owner_id__in=owner_ids).values("pk"))
 
     def filter_customer_search(self, queryset, name, value):
         return queryset.filter(customer__in=Customer.objects.search(value))
