@@ -7,6 +7,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class CompanyWideQuerySet(models.QuerySet):
+    """Company-wide configuration and catalogue (custom fields, products, sales
+    policies): every signed-in user reads it; writes are for admins."""
+
+    def visible_to(self, user):
+        return self if user.is_authenticated else self.none()
+
+
 class Region(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
 

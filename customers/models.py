@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import CompanyWideQuerySet
+
 from .validators import PROVINCES, validate_credit_code, validate_mobile, validate_province
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(0)]}
@@ -689,12 +691,6 @@ class ActionItem(models.Model):
         return not self.done and self.due_date is not None and self.due_date < timezone.localdate()
 
 
-class CustomFieldQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        # Definitions are company-wide configuration: every signed-in user reads them.
-        return self if user.is_authenticated else self.none()
-
-
 class CustomField(models.Model):
     """A field an admin adds to every customer archive without a code change."""
 
@@ -722,7 +718,7 @@ class CustomField(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active = models.BooleanField(_("active"), default=True)
 
-    objects = CustomFieldQuerySet.as_manager()
+    objects = CompanyWideQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("custom field")

@@ -20,17 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.models import CompanyWideQuerySet
 from customers.models import Customer, CustomerChildQuerySet, customer_scope_q
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
-
-
-class ProductQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        # The catalogue is company-wide: every signed-in user reads it.
-        return self if user.is_authenticated else self.none()
 
 
 class Product(models.Model):
@@ -60,7 +55,7 @@ class Product(models.Model):
     colour = models.CharField(_("colour"), max_length=20, blank=True)
     memory = models.CharField(_("memory"), max_length=20, blank=True)
 
-    objects = ProductQuerySet.as_manager()
+    objects = CompanyWideQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("product")
@@ -177,10 +172,7 @@ class ContractLine(models.Model):
         return f"{self.product} × {self.quantity}"
 
 
-class PolicyQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self if user.is_authenticated else self.none()
-
+class PolicyQuerySet(CompanyWideQuerySet):
     def in_force(self, on: datetime.date):
         return self.filter(active=True, start__lte=on, end__gte=on)
 
