@@ -142,6 +142,8 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 CURRENCY = "CNY"
+# The seller (甲方) printed on contracts; empty leaves the line to be filled in by hand.
+COMPANY_NAME = env_str("COMPANY_NAME", "")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / ".data" / "staticfiles"

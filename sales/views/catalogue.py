@@ -10,6 +10,7 @@ sales.services, like products and policies.
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -444,6 +445,7 @@ def contract_print(request, pk: int):
     contract = get_contract_for_user(request.user, pk)
     context = _contract_context(request, contract)
     context["total_in_words"] = rmb_in_words(context["total"])
+    context["seller"] = settings.COMPANY_NAME
     return render(request, "sales/catalogue/contract_print.html", context)
 
 

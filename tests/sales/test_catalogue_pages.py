@@ -638,3 +638,19 @@ def test_after_sales_list_queries_do_not_grow_with_rows(
     # customers, products, orders and assignees, the assignee choices of the filter
     with django_assert_num_queries(6):
         assert client.get(reverse("sales:after_sales_list")).status_code == 200
+
+
+def test_the_print_view_names_the_seller_from_settings(login, rep, own_customer, product, settings):
+    from sales import services
+    from sales.models import Contract
+
+    settings.COMPANY_NAME = "山东华牧兽药有限公司"
+    contract = services.contract_save(
+        actor=rep,
+        contract=Contract(
+            customer=own_customer, valid_from=datetime.date(2026, 1, 1), valid_to=datetime.date(2026, 12, 31)
+        ),
+        lines=[services.ContractLineInput(product, Decimal("1"), Decimal("10"))],
+    )
+    page = login(rep).get(reverse("sales:contract_print", args=[contract.pk])).content.decode()
+    assert "山东华牧兽药有限公司" in page
