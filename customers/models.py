@@ -40,6 +40,20 @@ class Level(models.TextChoices):
     LOW = "low", _("Low")
 
 
+class ProductLine(models.TextChoices):
+    """Product lines of the trade: the catalogue's categories and the lines of the
+    brands a customer carries."""
+
+    VACCINE = "vaccine", _("Vaccines")
+    ANTIBIOTIC = "antibiotic", _("Antibiotics")
+    TCM = "tcm", _("Traditional Chinese veterinary medicine")
+    DISINFECTANT = "disinfectant", _("Disinfectants")
+    FEED_ADDITIVE = "feed_additive", _("Feed additives")
+    HANDSET = "handset", _("Handsets")
+    ACCESSORY = "accessory", _("Accessories")
+    OTHER = "other", _("Other")
+
+
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(Customer.visibility_q(user))
@@ -638,15 +652,8 @@ class Livestock(models.Model):
 class Brand(models.Model):
     """A brand the customer carries, ours or a competitor's."""
 
-    class Line(models.TextChoices):
-        VACCINE = "vaccine", _("Vaccines")
-        ANTIBIOTIC = "antibiotic", _("Antibiotics")
-        TCM = "tcm", _("Traditional Chinese veterinary medicine")
-        DISINFECTANT = "disinfectant", _("Disinfectants")
-        FEED_ADDITIVE = "feed_additive", _("Feed additives")
-        HANDSET = "handset", _("Handsets")
-        ACCESSORY = "accessory", _("Accessories")
-        OTHER = "other", _("Other")
+    # The product lines a brand is carried in are the catalogue's categories.
+    Line = ProductLine
 
     customer = models.ForeignKey(Customer, models.CASCADE, related_name="brands", verbose_name=_("customer"))
     name = models.CharField(_("brand"), max_length=50)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.models import CompanyWideQuerySet
-from customers.models import Customer, CustomerChildQuerySet, customer_scope_q
+from customers.models import Customer, CustomerChildQuerySet, ProductLine, customer_scope_q
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -29,15 +29,7 @@ POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
 
 class Product(models.Model):
-    class Category(models.TextChoices):
-        VACCINE = "vaccine", _("Vaccines")
-        ANTIBIOTIC = "antibiotic", _("Antibiotics")
-        TCM = "tcm", _("Traditional Chinese veterinary medicine")
-        DISINFECTANT = "disinfectant", _("Disinfectants")
-        FEED_ADDITIVE = "feed_additive", _("Feed additives")
-        HANDSET = "handset", _("Handsets")
-        ACCESSORY = "accessory", _("Accessories")
-        OTHER = "other", _("Other")
+    Category = ProductLine
 
     name = models.CharField(_("name"), max_length=100)
     brand = models.CharField(_("brand"), max_length=50)
