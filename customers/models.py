@@ -137,6 +137,9 @@ class Customer(models.Model):
     province = models.CharField(_("province"), max_length=2, choices=PROVINCES, validators=[validate_province])
     city = models.CharField(_("city"), max_length=50)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    # Where the customer is (WGS-84): set by hand or by the first visit checked in with a location.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     credit_code = models.CharField(
         _("unified social credit code"),
         max_length=18,
