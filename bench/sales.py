@@ -22,7 +22,16 @@ from crm.models import Region, Team, User
 from customers.models import Customer
 from sales import metrics, receivables
 from sales.demo import PriceBook, SalesMaker, catalogue_load, finish_rows, policies_load
-from sales.models import Allocation, Contract, ContractLine, CustomerSales, Order, OrderLine, Payment
+from sales.models import (
+    Allocation,
+    Contract,
+    ContractLine,
+    CustomerReceivable,
+    CustomerSales,
+    Order,
+    OrderLine,
+    Payment,
+)
 
 from . import customer_list
 from .customer_list import CODE_PREFIX, _Clock
@@ -75,7 +84,7 @@ def seed(out) -> None:
         metrics.refresh(today=today)
         clock.lap("sales.metrics.refresh")
     with connection.cursor() as cursor:
-        for model in (*TABLES, CustomerSales):
+        for model in (*TABLES, CustomerSales, CustomerReceivable):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     clock.lap("VACUUM ANALYZE")
     out.write(f"sales: seeded in {clock.total():.1f} s.\n")

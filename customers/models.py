@@ -233,6 +233,8 @@ class Customer(models.Model):
             GinIndex(fields=["search_tokens"], name="customer_search_gin"),
             GinIndex(fields=["custom_fields"], name="customer_custom_gin"),
             models.Index(fields=["owner", "-updated_at"]),
+            # Region, team and manager scopes are semi-joins on the owners' customer ids.
+            models.Index(fields=["owner", "id"], name="customer_owner_id"),
             models.Index(fields=["-updated_at", "-id"]),
             models.Index(fields=["province", "type"]),
             models.Index(fields=["completeness"]),

@@ -297,6 +297,13 @@ class Order(models.Model):
                 condition=Q(status__in=["confirmed", "shipped", "completed"]),
                 name="order_due_collection",
             ),
+            # ... and those of a set of customers (a team's, a region's), customer by customer.
+            models.Index(
+                fields=["customer", "due_date"],
+                include=["total", "paid_amount"],
+                condition=Q(status__in=["confirmed", "shipped", "completed"]),
+                name="order_customer_collection",
+            ),
             # Receivables read only unpaid open orders: a few percent of all orders.
             models.Index(fields=["due_date", "id"], condition=UNPAID_OPEN, name="order_unpaid_due"),
             models.Index(
@@ -529,6 +536,9 @@ class CustomerSales(models.Model):
     overdue = models.DecimalField(_("overdue"), default=0, **MONEY)
     prepayment = models.DecimalField(_("prepayment"), default=0, **MONEY)
     refreshed_on = models.DateField(_("as of"))
+    # How many times the services refreshed the row: the nightly run leaves a row
+    # alone when a service refreshed it after the run read the orders.
+    revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = CustomerSalesQuerySet.as_manager()
 
@@ -543,3 +553,60 @@ class CustomerSales(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.amount_12m}"
+
+
+class CustomerReceivable(models.Model):
+    """What a customer owes on its open orders, in all and by age (the buckets of
+    sales.receivables), and what fell due and was paid this month and this year, as of
+    the day `as_of`: stored, so the receivables page sums, sorts and counts customers
+    without grouping their orders on each request.
+
+    Written only by `sales.metrics.refresh`, from the expressions the live figures use
+    (`sales.receivables.age_sums`, `due_and_paid`): nightly for every customer, and by
+    the services in the transaction that changes a customer's orders or payments. Ages
+    and periods to date move with the calendar, so the rows hold on their `as_of` day
+    only; readers use them when every row is as of today
+    (`sales.receivables.stored_is_current`) and sum the orders otherwise. A customer
+    without a row has no confirmed order."""
+
+    customer = models.OneToOneField(
+        Customer, models.CASCADE, primary_key=True, related_name="receivables", verbose_name=_("customer")
+    )
+    owed = models.DecimalField(_("outstanding"), default=0, **MONEY)
+    owed_not_due = models.DecimalField(_("not yet due"), default=0, **MONEY)
+    owed_1_30 = models.DecimalField(_("1–30 days overdue"), default=0, **MONEY)
+    owed_31_60 = models.DecimalField(_("31–60 days overdue"), default=0, **MONEY)
+    owed_61_90 = models.DecimalField(_("61–90 days overdue"), default=0, **MONEY)
+    owed_over_90 = models.DecimalField(_("over 90 days overdue"), default=0, **MONEY)
+    # What fell due from the first of the month, and of the year, to `as_of`, and what
+    # of it is paid: the page's collection rates (回款率) to date.
+    month_due = models.DecimalField(_("due this month"), default=0, **MONEY)
+    month_paid = models.DecimalField(_("paid of what fell due this month"), default=0, **MONEY)
+    year_due = models.DecimalField(_("due this year"), default=0, **MONEY)
+    year_paid = models.DecimalField(_("paid of what fell due this year"), default=0, **MONEY)
+    as_of = models.DateField(_("as of"))
+    # As CustomerSales.revision: counts the services' refreshes of the row.
+    revision = models.PositiveBigIntegerField(default=0, editable=False)
+
+    objects = CustomerSalesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer receivables")
+        verbose_name_plural = _("customer receivables")
+        indexes = [
+            # The per-customer view: the customers who owe, most first.
+            models.Index(fields=["-owed", "customer"], condition=Q(owed__gt=0), name="receivable_owed"),
+            # Finding a row not computed for today.
+            models.Index(fields=["as_of"], name="receivable_as_of"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    owed=F("owed_not_due") + F("owed_1_30") + F("owed_31_60") + F("owed_61_90") + F("owed_over_90")
+                ),
+                name="receivable_ages_add_up",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.owed}"

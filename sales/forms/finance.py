@@ -138,7 +138,8 @@ class PaymentFilter(django_filters.FilterSet):
 
 
 class ReceivableFilter(django_filters.FilterSet):
-    """Filters of the receivables page and its export, on orders already scoped to the user.
+    """Filters of the receivables page and its export, on orders already scoped to the user
+    (and, but for the age, on the stored per-customer figures: `without_age`).
 
     Region, team and rep are those of the customer's owner. The choices offered are
     those the user can see: a manager's team and region, a rep's own.
@@ -167,18 +168,36 @@ class ReceivableFilter(django_filters.FilterSet):
         self.filters["region"].queryset = regions
         self.filters["team"].queryset = teams
         self.filters["rep"].queryset = reps.order_by("last_name", "first_name")
+        self._owner_ids = {}
+
+    def age(self) -> str | None:
+        """The age bucket chosen, if any and valid."""
+        self.errors  # noqa: B018 -- validates the form once
+        return self.form.cleaned_data.get("bucket") or None
+
+    def without_age(self, queryset):
+        """`queryset` (orders, or anything else with a customer: the stored figures)
+        narrowed by every valid filter but the age, which is about what is still owed."""
+        self.errors  # noqa: B018 -- validates the form once
+        for name, value in self.form.cleaned_data.items():
+            if name != "bucket":
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
     def filter_owners(self, queryset, name, value):
         """Orders of the customers owned by the region's, team's or one rep: a semi-join
         on those customers, which uses the unpaid-orders index by customer, where a join
-        through owner, team and region makes PostgreSQL read every open order."""
-        if name == "region":
-            owner_ids = list(User.objects.filter(team__region=value).values_list("pk", flat=True))
-        elif name == "team":
-            owner_ids = list(User.objects.filter(team=value).values_list("pk", flat=True))
-        else:
-            owner_ids = [value.pk]
-        return queryset.filter(customer__in=Customer.objects.filter(owner_id__in=owner_ids).values("pk"))
+        through owner, team and region makes PostgreSQL read every open order. The
+        owners are read once, however many querysets the filter narrows."""
+        if name not in self._owner_ids:
+            if name == "region":
+                owner_ids = list(User.objects.filter(team__region=value).values_list("pk", flat=True))
+            elif name == "team":
+                owner_ids = list(User.objects.filter(team=value).values_list("pk", flat=True))
+            else:
+                owner_ids = [value.pk]
+            self._owner_ids[name] = owner_ids
+        return queryset.filter(customer__in=Customer.objects.filter(owner_id__in=self._owner_ids[name]).values("pk"))
 
     def filter_customer_search(self, queryset, name, value):
         return queryset.filter(customer__in=Customer.objects.search(value))

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from crm.errors import DomainError
 from sales import services
-from sales.models import Allocation, Order, Payment
+from sales.models import Allocation, CustomerReceivable, Order, Payment
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -385,10 +385,16 @@ class TestReceivables:
         for n in range(count):
             make_order(CustomerFactory(owner=rep), "1", on=overdue_by(n))
         client = login(manager)
-        # 1 session, 2 user, 3 the manager's team members (visibility), 4 totals,
-        # 5 collection rate this month, 6 for the period, 7 count (paginator), 8 the page
-        # (orders with customer and owner, or the per-customer sums),
-        # 9-11 region, team and rep choices of the filter form.
+        # 1 session, 2 user, 3 the manager's team members (visibility), 4 whether the
+        # stored figures are as of today, 5 totals and collection rates to date (stored),
+        # 6 count (paginator), 7 the page (orders with customer and owner, or the stored
+        # per-customer figures), 8-10 region, team and rep choices of the filter form.
+        with django_assert_num_queries(10):
+            response = client.get(RECEIVABLES, {"view": view})
+        assert len(response.context["page"]) == min(count, 25)
+        # Stored figures of another day: 5 totals and 6 collection rates from the
+        # orders, 7 count, 8 the page (or the per-customer sums of the orders), 9-11 choices.
+        CustomerReceivable.objects.update(as_of=TODAY() - datetime.timedelta(days=1))
         with django_assert_num_queries(11):
             response = client.get(RECEIVABLES, {"view": view})
         assert len(response.context["page"]) == min(count, 25)
