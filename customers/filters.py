@@ -1,22 +1,29 @@
-"""The customer list's search, filters and sorting, shared by the list page, the API
-and exports, so a filter means the same thing everywhere.
+"""The customer list's and the contact list's search, filters and sorting, shared by
+the list pages, the API and exports, so a filter means the same thing everywhere.
 
 Query parameters: q, province, city, type, industry, owner, status, tag, completeness
 (low / medium / high), completeness_min, completeness_max, qualification (expired /
 expiring), cf_<key> for each active custom field (cf_<key>_min / _max for numbers and
 dates), last_order_from / last_order_to, amount_12m_min / amount_12m_max, overdue
-(true / false), and ordering (name, code, updated_at, completeness, created_at,
-amount_12m, last_order_date, first_order_date; "-" for descending).
+(true / false), visits_overdue (true / false: past the next visit due date), and
+ordering (name, code, updated_at, completeness, created_at, amount_12m,
+last_order_date, first_order_date; "-" for descending).
+
+Contacts (ContactFilter): q (the contact's name or mobile, or the customer's name or
+code), role, opted_out (true / false).
 """
 
 import django_filters
 from django import forms
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import YesNoFilter
 from crm.models import User
 
-from .models import Customer, CustomField, Tag
+from .models import Contact, Customer, CustomField, Tag
 from .validators import PROVINCES
 
 COMPLETENESS_BANDS = {"low": (0, 39), "medium": (40, 69), "high": (70, 100)}
@@ -69,7 +76,8 @@ class CustomerFilter(django_filters.FilterSet):
     amount_12m_max = django_filters.NumberFilter(
         field_name="sales__amount_12m", lookup_expr="lte", label=_("12-month amount to")
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Has overdue receivables"))
+    overdue = YesNoFilter(method="filter_overdue", label=_("Has overdue receivables"))
+    visits_overdue = YesNoFilter(method="filter_visits_overdue", label=_("Overdue for a visit"))
     ordering = OrderingFilter(
         fields=(
             "name",
@@ -121,10 +129,39 @@ class CustomerFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(sales__overdue__gt=0) if value else queryset.exclude(sales__overdue__gt=0)
 
+    def filter_visits_overdue(self, queryset, name, value):
+        # The stored visit status (visits.services.cadence); no row yet means not due.
+        if value is None:
+            return queryset
+        overdue = Q(visit_status__next_due_date__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
     def filter_qualification(self, queryset, name, value):
         if value == "expired":
             return queryset.with_expired_documents()
         return queryset.with_expiring_documents()
+
+
+class ContactFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    role = django_filters.ChoiceFilter(choices=Contact.Role.choices, label=_("Role"))
+    opted_out = YesNoFilter(label=_("No marketing messages"))
+
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        # The customer search index narrows the customers; its text also holds every
+        # contact's name, so the name or code is checked again: a match on one contact
+        # must not bring in the others of its customer.
+        customers = Customer.objects.search(value).filter(Q(name__icontains=value) | Q(code__icontains=value))
+        return queryset.filter(
+            Q(name__icontains=value) | Q(mobile__contains=value) | Q(customer__in=customers.values("pk"))
+        )
 
 
 def custom_field_filters(definition: CustomField) -> dict:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_lists
 
 app_name = "customers"
 
@@ -18,6 +18,9 @@ CHILD_SEGMENTS = {
 
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("export/", views_lists.customer_export, name="export"),
+    path("contacts/", views_lists.contact_list, name="contact_list"),
+    path("contacts/export/", views_lists.contact_export, name="contact_export"),
     path("new/", views.customer_create, name="create"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("handover/", views.handover, name="handover"),

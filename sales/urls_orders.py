@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from .views import orders
+from .views import exports, orders
 
 urlpatterns = [
     path("orders/", orders.order_list, name="order_list"),
+    path("orders/export/", exports.order_export, name="order_export"),
     path("orders/new/", orders.order_create, name="order_create"),
     path("orders/price-preview/", orders.order_price_preview, name="order_price_preview"),
     path("orders/line-form/", orders.order_line_form, name="order_line_form"),

@@ -1,5 +1,11 @@
 """The generic spreadsheet writer (crm.exports): CSV streamed as UTF-8 with a BOM, XLSX
-from a write-only workbook; formulas neutralised in text cells, numbers kept numbers."""
+from a write-only workbook; formulas neutralised in text cells, numbers kept numbers;
+and the columns and `export_list` every list's export is built from.
+
+Each list's own export (its filters, visibility and query count) is tested beside the
+list: tests/customers/test_lists.py, tests/sales/test_exports_pages.py and the
+receivables export in tests/sales/test_finance_pages.py.
+"""
 
 import csv
 import datetime
@@ -7,10 +13,15 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.test import RequestFactory
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from crm import exports
+from crm.exports import DATE, DATETIME, INTEGER, MONEY, YES_NO, Column, person
+from customers.models import Customer
+from tests import spreadsheets
 
 HEADERS = ["名称", "金额", "日期"]
 DANGEROUS = ["=1+2", "+86 138", "-2+3", "@SUM(A1)", "\t=cmd", "\r=cmd"]
@@ -83,11 +94,123 @@ def test_xlsx_never_writes_a_formula():
     assert cell.data_type == "s" and cell.value == "'=1+1"
 
 
-def test_timezone_aware_datetimes_lose_their_zone():
+def test_timezone_aware_datetimes_become_local_wall_time():
     moment = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC)
-    assert exports.cell(moment) == datetime.datetime(2026, 3, 1, 9, 30)
+    # Asia/Shanghai is eight hours ahead; Excel has no time zones.
+    assert exports.cell(moment) == datetime.datetime(2026, 3, 1, 17, 30)
 
 
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError, match="pdf"):
         exports.export_response(filename="x", headers=[], rows=[], fmt="pdf")
+
+
+# -- Columns and export_list ------------------------------------------------------------------
+
+
+def test_a_column_reads_its_path_and_shows_choice_labels_in_the_active_language():
+    column = Column("Status", "status", choices=Customer.Status.choices)
+    with translation.override("en"):
+        english = column.reader()
+    with translation.override("zh-hans"):
+        chinese = column.reader()
+        dormant = str(Customer.Status.DORMANT.label)
+    row = {"status": "dormant"}
+    assert english(row) == "Dormant"
+    assert dormant != "Dormant" and chinese(row) == dormant
+    # An unknown value is shown as it is.
+    assert english({"status": "gone"}) == "gone"
+
+
+def test_kinds_of_columns():
+    row = {"n": 7, "flag": False, "code": 12, "missing": None}
+    with translation.override("en"):
+        assert Column("n", "n", INTEGER).reader()(row) == 7
+        assert Column("flag", "flag", YES_NO).reader()(row) == "No"
+        assert Column("flag", "missing", YES_NO).reader()(row) is None
+        # Text stays text even when the value is a number (codes keep their form).
+        assert Column("code", "code").reader()(row) == "12"
+        assert Column("x", "missing").reader()(row) is None
+    computed = Column("sum", value=lambda r: r["n"] * 2, needs=("n",), kind=INTEGER)
+    assert computed.paths() == ("n",) and computed.reader()(row) == 14
+    assert Column("n", "n").paths() == ("n",)
+
+
+def test_person_shows_family_then_given_name_else_the_username():
+    column = person("Rep", "customer__owner")
+    assert column.paths() == ("customer__owner__last_name", "customer__owner__first_name", "customer__owner__username")
+    read = column.reader()
+    names = {"customer__owner__last_name": "李", "customer__owner__first_name": "明"}
+    assert read({**names, "customer__owner__username": "rep"}) == "李明"
+    blank = {"customer__owner__last_name": "", "customer__owner__first_name": ""}
+    assert read({**blank, "customer__owner__username": "rep"}) == "rep"
+    # No user at the end of the path (a nullable key): an empty cell.
+    assert read({"customer__owner__last_name": None, "customer__owner__first_name": None,
+                 "customer__owner__username": None}) is None  # fmt: skip
+
+
+COLUMNS = [
+    Column("Name", "name"),
+    Column("Amount", "amount", MONEY),
+    Column("Day", "day", DATE),
+    Column("At", "at", DATETIME),
+    Column("Paid", "paid", YES_NO),
+]
+ROWS = [
+    {
+        "name": text,
+        "amount": Decimal("-1234.50"),
+        "day": datetime.date(2026, 3, 1),
+        "at": datetime.datetime(2026, 3, 1, 1, 0, tzinfo=datetime.UTC),
+        "paid": True,
+    }
+    for text in spreadsheets.HOSTILE
+]
+
+
+def test_export_list_csv_is_the_default():
+    request = RequestFactory().get("/x/")
+    with translation.override("en"):
+        response = exports.export_list(request, iter(ROWS), COLUMNS, filename="things", title="Things")
+    assert f"things-{timezone.localdate():%Y%m%d}.csv" in response["Content-Disposition"]
+    header, *body = spreadsheets.csv_rows(response)
+    assert header == ["Name", "Amount", "Day", "At", "Paid"]
+    assert [row[0] for row in body] == [spreadsheets.as_text(v) for v in spreadsheets.HOSTILE]
+    assert body[0][1:] == ["-1234.50", "2026-03-01", "2026-03-01 09:00:00", "Yes"]
+
+
+def test_export_list_xlsx_keeps_kinds_and_formats_money():
+    request = RequestFactory().get("/x/", {"format": "xlsx"})
+    response = exports.export_list(request, ROWS, COLUMNS, filename="things", title="应收/账款: [2026]")
+    assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
+    sheet = spreadsheets.xlsx_sheet(response)
+    assert sheet.title == "应收 账款 2026"  # characters Excel refuses in a sheet name are replaced
+    header, *body = list(sheet.iter_rows(values_only=True))
+    assert [row[0] for row in body] == [spreadsheets.xlsx_text(v) for v in spreadsheets.HOSTILE]
+    assert all(cell.data_type == "s" for cell in sheet["A"])
+    assert body[0][1] == -1234.5 and isinstance(body[0][1], float)
+    assert body[0][2] == datetime.datetime(2026, 3, 1) and body[0][3] == datetime.datetime(2026, 3, 1, 9, 0)
+    assert sheet["B2"].number_format == "#,##0.00"
+    assert sheet["C2"].number_format == "yyyy-mm-dd"
+    assert sheet.freeze_panes == "A2"
+
+
+def test_export_list_refuses_an_unknown_format():
+    with pytest.raises(Http404):
+        exports.export_list(RequestFactory().get("/x/", {"format": "pdf"}), [], COLUMNS, filename="x")
+
+
+@pytest.mark.django_db
+def test_export_list_selects_only_the_columns_from_a_queryset(django_assert_num_queries, rep):
+    from tests.factories import CustomerFactory
+
+    CustomerFactory.create_batch(3, owner=rep)
+    columns = [Column("Code", "code"), person("Owner", "owner")]
+    request = RequestFactory().get("/x/")
+    response = exports.export_list(request, Customer.objects.order_by("code"), columns, filename="x")
+    # One query for every row, the owner joined in, read when the file is written.
+    with django_assert_num_queries(1) as captured:
+        header, *body = spreadsheets.csv_rows(response)
+    assert len(body) == 3 and {row[1] for row in body} == {"李明"}
+    sql = captured.captured_queries[0]["sql"]
+    assert "search_text" not in sql and "custom_fields" not in sql

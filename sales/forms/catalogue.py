@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import YesNoFilter
 from crm.models import User
 from customers.models import Customer
 
@@ -100,14 +101,6 @@ def _clean_upload(upload):
     if upload and hasattr(upload, "name"):
         upload.name = os.path.basename(upload.name)
     return upload
-
-
-class YesNoFilter(django_filters.BooleanFilter):
-    """A yes / no / either select that reads well in a filter panel."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", forms.Select(choices=[("", _("Either")), ("true", _("Yes")), ("false", _("No"))]))
-        super().__init__(*args, **kwargs)
 
 
 # -- Products -----------------------------------------------------------------------------

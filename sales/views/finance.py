@@ -1,5 +1,6 @@
 """Pages of finance: payments (回款) — list, record, detail — and the receivables page
-(应收账款) with its totals, per-order and per-customer views and export.
+(应收账款) with its totals, per-order and per-customer views (the exports of these
+lists are in sales.views.exports).
 
 Everything is read through `visible_to(user)` (an invisible payment is a 404); only
 finance and admins record payments (403 for the others); writing is left to
@@ -12,8 +13,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,14 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm import exports
 from crm.errors import DomainError
 from crm.models import User
 from crm.pagination import CappedPaginator
 from customers.models import Customer
 from sales import receivables, services
 from sales.forms.finance import CUSTOMER_CHOICES, PaymentFilter, PaymentForm, PeriodForm, ReceivableFilter
-from sales.models import Order, Payment
+from sales.models import CustomerReceivable, Order, Payment
 
 PAGE_SIZE = 25
 ZERO = Decimal("0.00")
@@ -79,11 +77,17 @@ def _add_domain_error(form, error: DomainError) -> None:
 # -- Payments -----------------------------------------------------------------------------
 
 
+def payment_filterset(request) -> PaymentFilter:
+    """The payment list's FilterSet on what the user sees, bound to the query string:
+    the list page and its export (sales.views.exports) both read `.qs` from here."""
+    payments = Payment.objects.visible_to(request.user).select_related("customer", "recorded_by")
+    return PaymentFilter(request.GET, queryset=payments, request=request)
+
+
 @login_required
 @require_GET
 def payment_list(request):
-    payments = Payment.objects.visible_to(request.user).select_related("customer", "recorded_by")
-    filterset = PaymentFilter(request.GET, queryset=payments, request=request)
+    filterset = payment_filterset(request)
     page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -180,62 +184,57 @@ def payment_detail(request, pk: int):
 # -- Receivables --------------------------------------------------------------------------
 
 
-def receivables_by_customer(orders, today: datetime.date):
-    """Per customer: outstanding, overdue and each age bucket, summed in one GROUP BY
-    with a FILTER clause per bucket over the customer's open orders."""
-    items = receivables.open_items(orders, today).order_by()
-    sums = {
-        f"b_{key}": Coalesce(Sum("outstanding_amount", filter=Q(bucket=key)), ZERO, output_field=receivables.MONEY)
-        for key, _label in receivables.BUCKETS
-    }
-    return items.values(
-        "customer_id",
-        "customer__code",
-        "customer__name",
-        "customer__owner__last_name",
-        "customer__owner__first_name",
-        "customer__owner__username",
-    ).annotate(
-        outstanding=Sum("outstanding_amount"),
-        overdue=Coalesce(Sum("outstanding_amount", filter=~Q(bucket="not_due")), ZERO, output_field=receivables.MONEY),
-        **sums,
-    )
+def _receivables_query(request, today: datetime.date, *, stored: bool = False) -> dict:
+    """What the page and its export share: the filtered orders and the view's rows.
 
-
-def _owner_name(row: dict) -> str:
-    return (
-        f"{row['customer__owner__last_name']}{row['customer__owner__first_name']}" or row["customer__owner__username"]
-    )
-
-
-def _receivables_query(request, today: datetime.date) -> dict:
-    """What the page and its export share: the filtered orders and the view's rows."""
+    With `stored` (the page), `figures` are the filtered stored per-customer figures
+    when they are as of today, and the per-customer rows come from them; else (and for
+    the export, which reads every row through one cursor) the orders are grouped."""
     orders = Order.objects.visible_to(request.user)
     filterset = ReceivableFilter(request.GET, queryset=orders, request=request, today=today)
     view = request.GET.get("view") if request.GET.get("view") in dict(VIEWS) else BY_ORDER
     sorts = CUSTOMER_SORTS if view == BY_CUSTOMER else ORDER_SORTS
     ordering = request.GET.get("ordering") if request.GET.get("ordering") in sorts else DEFAULT_SORT[view]
-    if view == BY_CUSTOMER:
-        rows = receivables_by_customer(filterset.qs, today)
+    figures = None
+    if stored and receivables.stored_is_current(today):
+        figures = filterset.without_age(CustomerReceivable.objects.visible_to(request.user))
+    if view == BY_CUSTOMER and figures is not None:
+        rows = receivables.stored_by_customer(figures, filterset.age())
+    elif view == BY_CUSTOMER:
+        rows = receivables.by_customer(filterset.qs, today)
     else:
         rows = receivables.open_items(filterset.qs, today).select_related("customer", "customer__owner")
-    return {"filterset": filterset, "view": view, "ordering": ordering, "rows": rows.order_by(*sorts[ordering])}
+    return {
+        "filterset": filterset,
+        "figures": figures,
+        "view": view,
+        "ordering": ordering,
+        "rows": rows.order_by(*sorts[ordering]),
+    }
 
 
 @login_required
 @require_GET
 def receivables_page(request):
     today = timezone.localdate()
-    query = _receivables_query(request, today)
-    filterset = query["filterset"]
-    # The collection rates follow the customer filters but not the age filter, which
-    # is about what is still owed.
-    rate_data = request.GET.copy()
-    rate_data.pop("bucket", None)
-    rate_orders = ReceivableFilter(rate_data, queryset=filterset.queryset, request=request, today=today).qs
+    query = _receivables_query(request, today, stored=True)
+    filterset, figures = query["filterset"], query["figures"]
     period_form = PeriodForm(request.GET)
     start, end = period_form.period(today)
-    totals = receivables.totals(filterset.qs, today)
+    to_date = receivables.to_date(today)
+    # The collection rates follow the customer filters but not the age filter, which
+    # is about what is still owed.
+    rate_orders = filterset.without_age(filterset.queryset)
+    if figures is not None:
+        summary = receivables.stored_summary(figures, filterset.age())
+        totals, month_rate = summary["totals"], summary["rates"]["month"]
+        if (start, end) == to_date["year"]:
+            period_rate = summary["rates"]["year"]
+        else:
+            period_rate = receivables.collection_rate(rate_orders, start, end)
+    else:
+        totals = receivables.totals(filterset.qs, today)
+        month_rate, period_rate = receivables.collection_rates(rate_orders, [to_date["month"], (start, end)])
     page = CappedPaginator(query["rows"], PAGE_SIZE).get_page(request.GET.get("page"))
     if query["view"] == BY_ORDER:
         for order in page:
@@ -250,86 +249,11 @@ def receivables_page(request):
             "today": today,
             "totals": totals,
             "buckets": [(key, label, totals[key]) for key, label in receivables.BUCKETS],
-            "month_rate": receivables.collection_rate(rate_orders, today.replace(day=1), today),
-            "period_rate": receivables.collection_rate(rate_orders, start, end),
+            "month_rate": month_rate,
+            "period_rate": period_rate,
             "period": (start, end),
             "period_form": period_form,
             "filtered": any(request.GET.get(name) for name in filterset.form.fields),
             "can_record": records_payments(request.user),
         },
     )
-
-
-@login_required
-@require_GET
-def receivables_export(request):
-    """The current view of the receivables page, with its filters, as ?format=csv (the
-    default) or xlsx."""
-    fmt = request.GET.get("format", "csv")
-    if fmt not in exports.FORMATS:
-        raise Http404
-    today = timezone.localdate()
-    query = _receivables_query(request, today)
-    if query["view"] == BY_CUSTOMER:
-        headers, rows = _customer_export(query["rows"])
-    else:
-        headers, rows = _order_export(query["rows"], today)
-    return exports.export_response(
-        filename=f"receivables-{query['view']}-{today:%Y%m%d}",
-        headers=headers,
-        rows=rows,
-        fmt=fmt,
-        title=_("Receivables"),
-    )
-
-
-def _order_export(items, today: datetime.date):
-    # The rows are written after the view returns: translate the labels now.
-    ages = {key: str(label) for key, label in receivables.BUCKETS}
-    headers = [
-        _("Order"),
-        _("Customer code"),
-        _("Customer"),
-        _("Owner rep"),
-        _("Order date"),
-        _("Due date"),
-        _("Days overdue"),
-        _("Age"),
-        _("Total"),
-        _("Paid"),
-        _("Outstanding"),
-    ]
-    rows = (
-        [
-            order.number,
-            order.customer.code,
-            order.customer.name,
-            str(order.customer.owner),
-            order.order_date,
-            order.due_date,
-            order.days_overdue(today),
-            ages[order.bucket],
-            order.total,
-            order.paid_amount,
-            order.outstanding_amount,
-        ]
-        for order in items.iterator(chunk_size=2000)
-    )
-    return headers, rows
-
-
-def _customer_export(grouped):
-    labels = [str(label) for _key, label in receivables.BUCKETS]
-    headers = [_("Customer code"), _("Customer"), _("Owner rep"), _("Outstanding"), _("Overdue"), *labels]
-    rows = (
-        [
-            row["customer__code"],
-            row["customer__name"],
-            _owner_name(row),
-            row["outstanding"],
-            row["overdue"],
-            *(row[f"b_{key}"] for key, _label in receivables.BUCKETS),
-        ]
-        for row in grouped.iterator(chunk_size=2000)
-    )
-    return headers, rows

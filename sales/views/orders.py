@@ -71,11 +71,17 @@ def _add_domain_error(form, formset, error: DomainError) -> None:
 # -- List ------------------------------------------------------------------------------------
 
 
+def order_filterset(request) -> OrderFilter:
+    """The order list's FilterSet on what the user sees, bound to the query string: the
+    list page and its export (sales.views.exports) both read `.qs` from here."""
+    orders = Order.objects.visible_to(request.user).select_related("customer")
+    return OrderFilter(request.GET, queryset=orders, request=request)
+
+
 @login_required
 @require_GET
 def order_list(request):
-    orders = Order.objects.visible_to(request.user).select_related("customer")
-    filterset = OrderFilter(request.GET, queryset=orders, request=request)
+    filterset = order_filterset(request)
     page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     customer_id = filterset.form.cleaned_data.get("customer") if filterset.is_valid() else None
     return render(
