@@ -7,12 +7,22 @@ Two regions, one team each. `rep` and `teammate` are reps of team A (region A) u
 """
 
 import pytest
+from django.utils import translation
 
 from crm.models import User
 
 from .factories import CustomerFactory, RegionFactory, TeamFactory, UserFactory
 
 PASSWORD = "secret-pass-123"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (zh-hans): a request or an override
+    that activated another one in this thread must not leak into the next test."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

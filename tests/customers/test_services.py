@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from crm.errors import DomainError, EditConflict
 from crm.models import AuditEvent, User
@@ -86,7 +87,8 @@ class TestCreateAndUpdate:
         services.customer_update(
             actor=manager, customer_id=own_customer.pk, data={"address": "兰山区1号"}, expected_version=loaded_version
         )
-        with pytest.raises(EditConflict) as exc:
+        # The fields are named by their labels, in the active language.
+        with pytest.raises(EditConflict) as exc, translation.override("en"):
             services.customer_update(
                 actor=rep, customer_id=own_customer.pk, data={"city": "日照"}, expected_version=loaded_version
             )
