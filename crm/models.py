@@ -163,3 +163,115 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.object_repr}"
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Imports are an admin's tool: only admins see them."""
+        return self if user.is_authenticated and user.is_admin_role else self.none()
+
+
+class ImportJob(models.Model):
+    """One spreadsheet import: the file, the confirmed column mapping, the options,
+    the outcome of its dry run or commit, and how to undo it (see crm/imports)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Uploaded")
+        PREVIEWED = "previewed", _("Checked (dry run)")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Nothing imported")
+        UNDONE = "undone", _("Undone")
+
+    class Mode(models.TextChoices):
+        ALL_VALID = "all_valid", _("Import the valid rows, report the rejected ones")
+        ALL_OR_NOTHING = "all_or_nothing", _("Import nothing unless every row is valid")
+
+    class Destroyed(models.TextChoices):
+        REJECT = "reject", _("Reject the row")
+        SKIP_FIELD = "skip_field", _("Import the row without that value, with a warning")
+
+    kind = models.CharField(_("kind"), max_length=30)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    file_type = models.CharField(_("file type"), max_length=10)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    header_row = models.PositiveIntegerField(_("header row"), default=1)
+    headers = models.JSONField(_("headers"), default=list)
+    # The field of each column ("" = not imported), as confirmed by the admin.
+    mapping = models.JSONField(_("column mapping"), default=list)
+    mapping_confirmed = models.BooleanField(_("mapping confirmed"), default=False)
+    mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices, default=Mode.ALL_VALID)
+    destroyed = models.CharField(
+        _("values destroyed by Excel"), max_length=20, choices=Destroyed.choices, default=Destroyed.REJECT
+    )
+    # Values for new records where the file has none: {"field": "raw value"}.
+    defaults = models.JSONField(_("defaults for new records"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    # {"rejects": [{"row", "column", "field", "value", "message"}], "warnings": [...], "truncated": bool}
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    # What undo needs: ids created and old values of rows updated, per model.
+    undo_log = models.JSONField(default=dict, blank=True, editable=False)
+    # Shared by every audit event the import wrote (and, for an undo, undo_batch).
+    batch = models.UUIDField(unique=True, editable=False)
+    undo_batch = models.UUIDField(null=True, blank=True, editable=False)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="import_jobs", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("undone by")
+    )
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind}: {self.original_name}"
+
+    @property
+    def counts(self) -> dict:
+        return {
+            "created": self.created_count,
+            "updated": self.updated_count,
+            "unchanged": self.unchanged_count,
+            "rejected": self.rejected_count,
+        }
+
+
+class ImportMapping(models.Model):
+    """A confirmed column mapping, remembered for files of a kind with the same headers."""
+
+    kind = models.CharField(_("kind"), max_length=30)
+    signature = models.CharField(_("header signature"), max_length=64)
+    headers = models.JSONField(_("headers"), default=list)
+    columns = models.JSONField(_("column mapping"), default=list)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        constraints = [models.UniqueConstraint(fields=["kind", "signature"], name="unique_import_mapping")]
+
+    def __str__(self):
+        return f"{self.kind}: {', '.join(h for h in self.headers if h)[:80]}"

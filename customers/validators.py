@@ -70,8 +70,12 @@ def normalize_credit_code(value: str) -> str:
     return re.sub(r"\s+", "", text).upper()
 
 
+_USCC_VALUES = {ch: value for value, ch in enumerate(USCC_CHARSET)}
+
+
 def credit_code_check_char(first17: str) -> str:
-    total = sum(USCC_CHARSET.index(ch) * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
+    # A dict and map(): an import checks 100,000 codes at a time.
+    total = sum(map(int.__mul__, map(_USCC_VALUES.__getitem__, first17), USCC_WEIGHTS))
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
