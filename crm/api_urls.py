@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from crm.api import ThrottledObtainAuthToken
 from customers.api import views as customers
 from sales.api import views as sales
+from visits.api import care, visits
 
 app_name = "api"
 
@@ -34,6 +35,15 @@ router.register("allocations", sales.AllocationViewSet, basename="allocation")
 router.register("receivables", sales.ReceivableViewSet, basename="receivable")
 router.register("after-sales", sales.AfterSalesViewSet, basename="after-sales")
 router.register("targets", sales.TargetViewSet, basename="target")
+router.register("visit-plans", visits.VisitPlanViewSet, basename="visit-plan")
+router.register("visits", visits.VisitViewSet, basename="visit")
+router.register("visit-photos", visits.VisitPhotoViewSet, basename="visit-photo")
+router.register("visit-frequencies", visits.VisitFrequencyViewSet, basename="visit-frequency")
+router.register("communications", care.CommunicationViewSet, basename="communication")
+router.register("message-templates", care.MessageTemplateViewSet, basename="message-template")
+router.register("holidays", care.HolidayViewSet, basename="holiday")
+router.register("campaigns", care.CampaignViewSet, basename="campaign")
+router.register("care-messages", care.CareMessageViewSet, basename="care-message")
 
 urlpatterns = [
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="token"),

@@ -27,7 +27,38 @@ def _sales_metrics(today):
     return metrics.refresh(today=today)
 
 
-JOBS = [("contracts_expire", _contracts), ("sales_metrics", _sales_metrics)]
+def _visit_plans_missed(today):
+    from visits.services.plans import plans_mark_missed
+
+    return plans_mark_missed(today=today)
+
+
+def _visit_cadence(today):
+    from visits.services import cadence
+
+    return cadence.refresh(today=today)
+
+
+def _visit_locations(today):
+    from visits.services.visits import visit_locations_expire
+
+    return visit_locations_expire(today=today)
+
+
+def _imports_interrupted(today):
+    from crm.imports import background
+
+    return background.reap_all()
+
+
+JOBS = [
+    ("imports_interrupted", _imports_interrupted),
+    ("contracts_expire", _contracts),
+    ("sales_metrics", _sales_metrics),
+    ("visit_plans_missed", _visit_plans_missed),
+    ("visit_cadence", _visit_cadence),
+    ("visit_locations_expire", _visit_locations),
+]
 
 
 def run(*, today: datetime.date) -> dict | None:

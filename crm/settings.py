@@ -159,6 +159,12 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Days a visit keeps where the rep checked in (PIPL: whereabouts are sensitive).
+VISIT_LOCATION_RETENTION_DAYS = env_int("VISIT_LOCATION_RETENTION_DAYS", 180)
+# Spreadsheet imports (crm/imports): the largest file accepted, and the most an xlsx
+# may unpack to (a zip bomb is refused before it is parsed).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 512 * 1024 * 1024)
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -177,6 +183,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     # After midnight in Asia/Shanghai: yesterday's business is complete.
     "nightly": {"task": "crm.tasks.run_nightly", "schedule": crontab(hour=1, minute=30)},
+    # Greetings in the morning, when people read them, not in the night.
+    "care-messages": {"task": "visits.tasks.send_care_messages", "schedule": crontab(hour=9, minute=0)},
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -226,6 +234,9 @@ SPECTACULAR_SETTINGS = {
         "ContractStatusEnum": "sales.models.Contract.Status",
         "OrderStatusEnum": "sales.models.Order.Status",
         "AfterSalesStatusEnum": "sales.models.AfterSalesRequest.Status",
+        "CommunicationKindEnum": "visits.models.care.Communication.Kind",
+        "CampaignStatusEnum": "visits.models.care.Campaign.Status",
+        "CareMessageStatusEnum": "visits.models.care.CareMessage.Status",
     },
 }
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("crm.page_urls")),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
+    path("visits/", include("visits.urls")),
+    path("imports/", include("crm.imports.urls")),
     path("api/", include("crm.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -28,6 +28,7 @@ from crm.http import private_file_response
 from crm.models import AuditEvent
 from crm.pagination import CappedPaginator
 from sales import selectors as sales_selectors
+from visits import timeline as visits_timeline
 
 from . import custom_fields, services
 from .filters import CustomerFilter
@@ -67,6 +68,7 @@ TABS = [
     ("documents", gettext_lazy("Documents")),
     ("plan", gettext_lazy("Plan")),
     ("sales", gettext_lazy("Sales")),
+    ("timeline", gettext_lazy("Timeline")),
     ("history", gettext_lazy("History")),
 ]
 
@@ -97,7 +99,9 @@ def get_customer_for_user(user, pk: int, *, write: bool = False) -> Customer:
 
     The result carries `can_edit`, so pages show edit buttons only to those who may use them.
     """
-    customer = get_object_or_404(Customer.objects.visible_to(user).select_related("owner", "owner__team"), pk=pk)
+    customer = get_object_or_404(
+        Customer.objects.visible_to(user).select_related("owner", "owner__team", "visit_status"), pk=pk
+    )
     customer.can_edit = Customer.objects.editable_by(user).filter(pk=pk).exists()
     if write and not customer.can_edit:
         raise PermissionDenied
@@ -130,11 +134,17 @@ def with_document_warnings(queryset):
     )
 
 
+def customer_filterset(request) -> CustomerFilter:
+    """The customer list's FilterSet on what the user sees, bound to the query string:
+    the list page and its export (customers.views_lists) both read `.qs` from here."""
+    customers = with_document_warnings(Customer.objects.visible_to(request.user).select_related("owner"))
+    return CustomerFilter(request.GET, queryset=customers, request=request)
+
+
 @login_required
 @require_GET
 def customer_list(request):
-    customers = with_document_warnings(Customer.objects.visible_to(request.user).select_related("owner"))
-    filterset = CustomerFilter(request.GET, queryset=customers, request=request)
+    filterset = customer_filterset(request)
     page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -270,6 +280,7 @@ TAB_CONTEXT = {
         "action_items": list(ActionItem.objects.filter(customer=customer).select_related("owner"))
     },
     "sales": lambda request, customer: sales_selectors.customer_sales_overview(customer=customer),
+    "timeline": lambda request, customer: visits_timeline.customer_timeline_context(request, customer),
     "history": _history_context,
 }
 

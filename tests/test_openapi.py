@@ -45,6 +45,30 @@ ENDPOINTS = [
     "/api/after-sales/{id}/",
     "/api/targets/",
     "/api/targets/{id}/",
+    "/api/communications/",
+    "/api/communications/{id}/",
+    "/api/communications/{id}/attachment/",
+    "/api/message-templates/",
+    "/api/message-templates/{id}/",
+    "/api/holidays/",
+    "/api/holidays/{id}/",
+    "/api/campaigns/",
+    "/api/campaigns/{id}/",
+    "/api/campaigns/{id}/preview/",
+    "/api/campaigns/{id}/send/",
+    "/api/care-messages/",
+    "/api/care-messages/{id}/",
+    "/api/visit-plans/",
+    "/api/visit-plans/{id}/",
+    "/api/visit-plans/{id}/cancel/",
+    "/api/visits/",
+    "/api/visits/{id}/",
+    "/api/visits/{id}/check-out/",
+    "/api/visits/{id}/photos/",
+    "/api/visit-photos/",
+    "/api/visit-photos/{id}/file/",
+    "/api/visit-frequencies/",
+    "/api/visit-frequencies/{id}/",
 ]
 
 
@@ -101,3 +125,15 @@ def test_docs_work_offline(client, rep):
     assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
     for asset in assets:
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a local static file"
+
+
+def test_visit_location_is_documented_as_optional(rep):
+    """Where a rep was is left out of a visit for those who may not see it: the schema
+    must not promise it."""
+    client = APIClient()
+    client.force_authenticate(rep)
+    components = json.loads(client.get("/api/schema/", {"format": "json"}).content)["components"]["schemas"]
+    visit = components["VisitOutput"]
+    assert {"latitude", "longitude", "accuracy_m", "distance_m"} <= set(visit["properties"])
+    assert not {"latitude", "longitude", "accuracy_m", "distance_m"} & set(visit["required"])
+    assert "checked_in_at" not in components["CheckInRequest"]["properties"], "check-in time is the server's"

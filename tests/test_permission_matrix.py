@@ -17,6 +17,12 @@ Expected statuses all come from one rule table (SEES, EDITS and the role sets be
   policies are read by all, changed by admins; payments are recorded by finance and
   admins; a contract is approved by the manager of its customer's team or an admin;
   targets are set by the manager of the rep's team or an admin.
+  Communications and care messages follow their customer (messages the system sent are
+  read-only); message templates and holidays are read by all, changed by client service
+  and admins; bulk messages are sent by client service, admins and managers, and a bulk
+  message is seen by its creator and by client service and admins (404 for the rest).
+  Visit plans, visits and their photos follow their customer; a manager's team week is
+  for managers and admins; visit frequency standards are read by all, changed by admins.
 
 The cast (users, three customers and one object of every kind under each) is built once
 for the module inside a transaction; every case runs in a savepoint that is rolled back.
@@ -32,9 +38,11 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -45,6 +53,18 @@ from sales import services as sales_services
 from sales.models import AfterSalesRequest, Contract, PolicyItem, SalesPolicy, SalesTarget
 from tests.conftest import PASSWORD
 from tests.factories import CustomerFactory, ProductFactory, RegionFactory, TeamFactory, UserFactory
+from visits.models import (
+    Campaign,
+    CareMessage,
+    Communication,
+    CustomerVisits,
+    Holiday,
+    MessageTemplate,
+    Visit,
+    VisitFrequency,
+    VisitPhoto,
+    VisitPlan,
+)
 
 ROLES = ["rep", "manager", "client_service", "finance", "admin"]
 RECORDS = ["own", "team", "other"]  # owned by rep, by rep's teammate, by a rep of another region
@@ -61,6 +81,11 @@ PAYERS = {"finance", "admin"}
 # Whose contracts a role approves, and whose reps' targets it sets (by record).
 APPROVES = {"manager": {"own", "team"}, "admin": ALL}
 SETS_TARGETS = {"manager": {"own", "team"}, "admin": ALL}
+CARE_KEEPERS = {"client_service", "admin"}  # message templates and the holiday calendar
+BULK_SENDERS = {"manager", "client_service", "admin"}
+# Who sees a bulk message created by client service, and one created by the manager.
+BULK_SEEN_BY = {"bulk_of_clerk": {"client_service", "admin"}, "bulk_of_manager": {"manager", "client_service", "admin"}}
+TEAM_WEEK = {"manager", "admin"}  # the team's week of visits
 
 # Outcomes
 ALLOWED, FORBIDDEN, NOT_FOUND, REFUSED = "allowed", "403", "404", "400"
@@ -101,8 +126,16 @@ def outcome(rule: str, role: str, record: str | None) -> str:
         return ALLOWED if role in PAYERS else FORBIDDEN
     if rule == "target_write":  # the target of the record's owner (targets are seen as customers are)
         return NOT_FOUND if not sees else ALLOWED if record in SETS_TARGETS.get(role, ()) else FORBIDDEN
+    if rule == "care_config":
+        return ALLOWED if role in CARE_KEEPERS else FORBIDDEN
+    if rule == "bulk_page":
+        return ALLOWED if role in BULK_SENDERS else FORBIDDEN
+    if rule in BULK_SEEN_BY:
+        return ALLOWED if role in BULK_SEEN_BY[rule] else NOT_FOUND
     if rule == "target_create":  # a target for the record's owner
         return FORBIDDEN if role not in SETS_TARGETS else ALLOWED if record in SETS_TARGETS[role] else REFUSED
+    if rule == "team_page":
+        return ALLOWED if role in TEAM_WEEK else FORBIDDEN
     raise AssertionError(f"no rule {rule!r}")
 
 
@@ -143,7 +176,14 @@ VERIFIABLE_KINDS = ["document", "livestock"]
 # Sales records under each customer (their pages take the record's own id), and the
 # company-wide records every case shares.
 SALES_KINDS = ["order", "open_order", "payment", "allocation", "contract", "pending_contract", "after_sales", "target"]
-CONFIG_KINDS = ["custom_field", "product", "policy"]
+CARE_KINDS = ["communication", "care_message"]
+# Records under a customer whose pages take the record's own id.
+VISIT_KINDS = ["plan", "visit", "visit_photo", "visit_status"]
+OWN_ID_KINDS = [*SALES_KINDS, *CARE_KINDS, *VISIT_KINDS]
+CONFIG_KINDS = [
+    "custom_field", "product", "policy", "message_template", "holiday", "campaign", "team_campaign", "visit_frequency",
+    "import_job",
+]  # fmt: skip
 
 ROUTES: dict[str, list[Check] | str] = {
     "home": [Check("GET", "signed_in")],
@@ -152,6 +192,9 @@ ROUTES: dict[str, list[Check] | str] = {
     "password_change": [Check("GET", "signed_in")],
     "password_change_done": [Check("GET", "signed_in")],
     "customers:list": [Check("GET", "list", "customer")],
+    "customers:export": [Check("GET", "list", "customer", params=(("format", "csv"),))],
+    "customers:contact_list": [Check("GET", "list", "contact")],
+    "customers:contact_export": [Check("GET", "list", "contact", params=(("format", "csv"),))],
     "customers:create": [Check("GET", "create_page"), Check("POST", "create_page")],
     "customers:duplicates": [Check("GET", "duplicates", "customer")],
     "customers:handover": [Check("GET", "handover_page"), Check("POST", "handover_page")],
@@ -179,6 +222,7 @@ ROUTES: dict[str, list[Check] | str] = {
     **{f"customers:{kind}_verify": [Check("POST", "verify", kind)] for kind in VERIFIABLE_KINDS},
     # Sales pages: orders and targets ...
     "sales:order_list": [Check("GET", "list", "order")],
+    "sales:order_export": [Check("GET", "list", "order", params=(("format", "csv"),))],
     "sales:order_create": [Check("GET", "create_page"), Check("POST", "create_page")],
     "sales:order_price_preview": [Check("GET", "create_page")],
     "sales:order_line_form": [Check("GET", "create_page", params=(("lines-TOTAL_FORMS", "1"),))],
@@ -189,6 +233,7 @@ ROUTES: dict[str, list[Check] | str] = {
     "sales:target_edit": [Check("GET", "target_write", "target"), Check("POST", "target_write", "target")],
     # ... payments and receivables ...
     "sales:payment_list": [Check("GET", "list", "payment")],
+    "sales:payment_export": [Check("GET", "list", "payment", params=(("format", "csv"),))],
     "sales:payment_create": [Check("GET", "payment_page"), Check("POST", "payment_page")],
     "sales:payment_customer_options": [Check("GET", "payment_page", params=(("q", "矩阵"),))],
     "sales:payment_open_orders": [Check("GET", "payment_page")],
@@ -212,6 +257,64 @@ ROUTES: dict[str, list[Check] | str] = {
     "sales:after_sales_list": [Check("GET", "list", "after_sales")],
     "sales:after_sales_create": [Check("GET", "create_page"), Check("POST", "create_page")],
     "sales:after_sales_edit": [Check("GET", "write", "after_sales"), Check("POST", "write", "after_sales")],
+    # Communications, care messages, templates, holidays and bulk messages.
+    "visits:communication_list": [Check("GET", "list", "communication")],
+    "visits:communication_export": [Check("GET", "list", "communication", params=(("format", "csv"),))],
+    "visits:communication_create": [Check("GET", "write", "customer"), Check("POST", "write", "customer")],
+    "visits:communication_detail": [Check("GET", "read", "communication")],
+    "visits:communication_edit": [Check("GET", "write", "communication"), Check("POST", "write", "communication")],
+    "visits:communication_delete": [Check("POST", "write", "communication")],
+    "visits:communication_attachment": [Check("GET", "read", "communication")],
+    "visits:care_message_list": [Check("GET", "list", "care_message")],
+    "visits:template_list": [Check("GET", "config_read")],
+    "visits:template_create": [Check("GET", "care_config"), Check("POST", "care_config")],
+    "visits:template_edit": [
+        Check("GET", "care_config", "message_template"),
+        Check("POST", "care_config", "message_template"),
+    ],
+    "visits:holiday_list": [Check("GET", "config_read")],
+    "visits:holiday_create": [Check("GET", "care_config"), Check("POST", "care_config")],
+    "visits:holiday_edit": [Check("GET", "care_config", "holiday"), Check("POST", "care_config", "holiday")],
+    "visits:holiday_delete": [Check("POST", "care_config", "holiday")],
+    "visits:campaign_list": [Check("GET", "bulk_page")],
+    "visits:campaign_create": [Check("GET", "bulk_page"), Check("POST", "bulk_page")],
+    "visits:campaign_detail": [Check("GET", "bulk_of_manager", "team_campaign")],
+    "visits:campaign_edit": [Check("GET", "bulk_of_clerk", "campaign"), Check("POST", "bulk_of_clerk", "campaign")],
+    "visits:campaign_send": [Check("POST", "bulk_of_clerk", "campaign")],
+    # Visit plans, visits, the calendars and the frequency standards.
+    "visits:today": [Check("GET", "signed_in")],
+    "visits:week": [Check("GET", "signed_in")],
+    "visits:team_week": [Check("GET", "team_page")],
+    "visits:overdue": [Check("GET", "list", "visit_status")],
+    "visits:plan_list": [Check("GET", "list", "plan")],
+    "visits:plan_create": [Check("GET", "create_page"), Check("POST", "create_page")],
+    "visits:plan_detail": [Check("GET", "read", "plan")],
+    "visits:plan_edit": [Check("GET", "write", "plan"), Check("POST", "write", "plan")],
+    "visits:plan_cancel": [Check("POST", "write", "plan", data=(("reason", "矩阵"),))],
+    "visits:plan_check_in": [Check("POST", "write", "plan")],
+    "visits:visit_list": [Check("GET", "list", "visit")],
+    "visits:visit_export": [Check("GET", "list", "visit", params=(("format", "csv"),))],
+    "visits:check_in": [Check("GET", "create_page"), Check("POST", "create_page")],
+    "visits:visit_detail": [Check("GET", "read", "visit")],
+    "visits:visit_edit": [Check("GET", "write", "visit"), Check("POST", "write", "visit")],
+    "visits:photo_file": [Check("GET", "read", "visit_photo")],
+    "visits:photo_delete": [Check("POST", "write", "visit_photo")],
+    "visits:frequency_list": [Check("GET", "config_read")],
+    "visits:frequency_create": [Check("GET", "config_page"), Check("POST", "config_page")],
+    "visits:frequency_edit": [
+        Check("GET", "config_page", "visit_frequency"),
+        Check("POST", "config_page", "visit_frequency"),
+    ],
+    "visits:frequency_delete": [Check("POST", "config_page", "visit_frequency")],
+    # Spreadsheet imports: admins only (a checked file with one rejected row).
+    "imports:list": [Check("GET", "config_page")],
+    "imports:upload": [Check("GET", "config_page"), Check("POST", "config_page")],
+    "imports:detail": [Check("GET", "config_page", "import_job")],
+    "imports:mapping": [Check("GET", "config_page", "import_job"), Check("POST", "config_page", "import_job")],
+    "imports:commit": [Check("POST", "config_page", "import_job", data=(("mode", "all_valid"),))],
+    "imports:progress": [Check("GET", "config_page", "import_job")],
+    "imports:rejected": [Check("GET", "config_page", "import_job")],
+    "imports:undo": [Check("POST", "config_page", "import_job")],
     # The API: outside the schema ...
     "api:api-root": [Check("GET", "signed_in")],
     "api:schema": [Check("GET", "signed_in")],
@@ -243,6 +346,23 @@ ROUTES: dict[str, list[Check] | str] = {
     "api:order-transition": SCHEMA,
     "api:receivable-list": SCHEMA,
     "api:receivable-summary": SCHEMA,
+    **{
+        f"api:{kind}-{suffix}": SCHEMA
+        for kind in ("communication", "message-template", "holiday", "campaign", "care-message")
+        for suffix in ("list", "detail")
+    },
+    "api:communication-attachment": SCHEMA,
+    "api:campaign-preview": SCHEMA,
+    "api:campaign-send": SCHEMA,
+    **{
+        f"api:{kind}-{suffix}": SCHEMA
+        for kind in ("visit-plan", "visit", "visit-photo", "visit-frequency")
+        for suffix in ("list", "detail")
+    },
+    "api:visit-plan-cancel": SCHEMA,
+    "api:visit-check-out": SCHEMA,
+    "api:visit-photos": SCHEMA,
+    "api:visit-photo-file": SCHEMA,
 }
 
 API_CHILDREN = {"contacts": "contact", "relations": "relation", "documents": "document", "livestock": "livestock"}
@@ -320,6 +440,61 @@ OPERATIONS: dict[tuple[str, str], Check] = {
     ("/api/targets/{id}/", "GET"): Check("GET", "read", "target"),
     ("/api/targets/{id}/", "PUT"): Check("PUT", "target_write", "target"),
     ("/api/targets/{id}/", "PATCH"): Check("PATCH", "target_write", "target"),
+    # Communications follow their customer; messages sent are read as their customer is.
+    ("/api/communications/", "GET"): Check("GET", "list", "communication"),
+    ("/api/communications/", "POST"): Check("POST", "create", "communication"),
+    ("/api/communications/{id}/", "GET"): Check("GET", "read", "communication"),
+    ("/api/communications/{id}/", "PUT"): Check("PUT", "write", "communication"),
+    ("/api/communications/{id}/", "PATCH"): Check("PATCH", "write", "communication"),
+    ("/api/communications/{id}/", "DELETE"): Check("DELETE", "write", "communication"),
+    ("/api/communications/{id}/attachment/", "GET"): Check("GET", "read", "communication"),
+    ("/api/care-messages/", "GET"): Check("GET", "list", "care_message"),
+    ("/api/care-messages/{id}/", "GET"): Check("GET", "read", "care_message"),
+    # Templates and holidays: read by all, kept by client service and admins.
+    **{
+        key: check
+        for segment, kind in (("message-templates", "message_template"), ("holidays", "holiday"))
+        for key, check in {
+            (f"/api/{segment}/", "GET"): Check("GET", "config_read"),
+            (f"/api/{segment}/", "POST"): Check("POST", "care_config"),
+            (f"/api/{segment}/{{id}}/", "GET"): Check("GET", "config_read", kind),
+            (f"/api/{segment}/{{id}}/", "PUT"): Check("PUT", "care_config", kind),
+            (f"/api/{segment}/{{id}}/", "PATCH"): Check("PATCH", "care_config", kind),
+        }.items()
+    },
+    ("/api/holidays/{id}/", "DELETE"): Check("DELETE", "care_config", "holiday"),
+    # Bulk messages: sent by client service, admins and managers; seen by their creator too.
+    ("/api/campaigns/", "GET"): Check("GET", "bulk_page"),
+    ("/api/campaigns/", "POST"): Check("POST", "bulk_page"),
+    ("/api/campaigns/{id}/", "GET"): Check("GET", "bulk_of_manager", "team_campaign"),
+    ("/api/campaigns/{id}/", "PUT"): Check("PUT", "bulk_of_clerk", "campaign"),
+    ("/api/campaigns/{id}/", "PATCH"): Check("PATCH", "bulk_of_manager", "team_campaign"),
+    ("/api/campaigns/{id}/preview/", "GET"): Check("GET", "bulk_of_manager", "team_campaign"),
+    ("/api/campaigns/{id}/send/", "POST"): Check("POST", "bulk_of_clerk", "campaign"),
+    # Visit plans, visits and photos follow their customer.
+    ("/api/visit-plans/", "GET"): Check("GET", "list", "plan"),
+    ("/api/visit-plans/", "POST"): Check("POST", "create", "plan"),
+    ("/api/visit-plans/{id}/", "GET"): Check("GET", "read", "plan"),
+    ("/api/visit-plans/{id}/", "PUT"): Check("PUT", "write", "plan"),
+    ("/api/visit-plans/{id}/", "PATCH"): Check("PATCH", "write", "plan"),
+    ("/api/visit-plans/{id}/cancel/", "POST"): Check("POST", "write", "plan"),
+    ("/api/visits/", "GET"): Check("GET", "list", "visit"),
+    ("/api/visits/", "POST"): Check("POST", "create", "visit"),
+    ("/api/visits/{id}/", "GET"): Check("GET", "read", "visit"),
+    ("/api/visits/{id}/", "PATCH"): Check("PATCH", "write", "visit"),
+    ("/api/visits/{id}/check-out/", "POST"): Check("POST", "write", "visit"),
+    ("/api/visits/{id}/photos/", "POST"): Check("POST", "write", "visit"),
+    ("/api/visit-photos/", "GET"): Check("GET", "list", "visit_photo"),
+    ("/api/visit-photos/{id}/", "GET"): Check("GET", "read", "visit_photo"),
+    ("/api/visit-photos/{id}/", "DELETE"): Check("DELETE", "write", "visit_photo"),
+    ("/api/visit-photos/{id}/file/", "GET"): Check("GET", "read", "visit_photo"),
+    # Visit frequency standards: read by all, changed by admins.
+    ("/api/visit-frequencies/", "GET"): Check("GET", "config_read"),
+    ("/api/visit-frequencies/", "POST"): Check("POST", "config_write"),
+    ("/api/visit-frequencies/{id}/", "GET"): Check("GET", "config_read", "visit_frequency"),
+    ("/api/visit-frequencies/{id}/", "PUT"): Check("PUT", "config_write", "visit_frequency"),
+    ("/api/visit-frequencies/{id}/", "PATCH"): Check("PATCH", "config_write", "visit_frequency"),
+    ("/api/visit-frequencies/{id}/", "DELETE"): Check("DELETE", "config_write", "visit_frequency"),
 }
 
 # -- What exists: the URL resolver and the schema ---------------------------------------------
@@ -445,6 +620,9 @@ def cast(django_db_setup, django_db_blocker, tmp_path_factory):
             client.force_login(user)
             sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
         config = {"custom_field": custom_field, "product": product, "policy": policy}
+        config.update(_care_records(targets, users))
+        config.update(_visit_records(targets))
+        config["import_job"] = _import_job(users["admin"])
         yield Cast(users=users, targets=targets, config=config, sessions=sessions)
         transaction.set_rollback(True)
 
@@ -487,6 +665,74 @@ def _sales_records(customer, owner, finance, product, record) -> dict:
     }
 
 
+def _care_records(targets: dict, users: dict) -> dict:
+    """Under each record's customer: a main contact with a mobile (so bulk messages have
+    someone to send to), a communication with an attachment and a care message. Returns
+    the company-wide ones: a bulk template, a holiday, and a draft bulk message created by
+    client service and one created by the manager."""
+    for record, records in targets.items():
+        customer = records["customer"]
+        contact = Contact.objects.create(
+            customer=customer, name=f"主联系人{record}", mobile="13900000001", is_primary=True
+        )
+        communication = Communication(customer=customer, contact=contact, kind="call", summary="矩阵电话")
+        communication.attachment.save(f"{record}.m4a", ContentFile(b"\x00 ftypM4A"), save=False)
+        communication.save()
+        message = CareMessage.objects.create(
+            customer=customer, contact=contact, channel="sms", occasion="birthday:2026",
+            recipient=contact.mobile, body="生日快乐",
+        )  # fmt: skip
+        records.update(communication=communication, care_message=message)
+    template = MessageTemplate.objects.create(name="矩阵群发", occasion="bulk", body="{contact}您好")
+    holiday = Holiday.objects.create(name="矩阵节", date=datetime.date(2026, 10, 1))
+    campaign = Campaign.objects.create(name="矩阵群发", template=template, created_by=users["client_service"])
+    team_campaign = Campaign.objects.create(name="矩阵团队群发", template=template, created_by=users["manager"])
+    return {"message_template": template, "holiday": holiday, "campaign": campaign, "team_campaign": team_campaign}
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _visit_records(targets: dict) -> dict:
+    """Under each record's second (sales) customer: an open plan for today, a visit in
+    progress with a location and a photo, and the customer's visit status, overdue.
+    Returns the company-wide frequency standard."""
+    today = timezone.localdate()
+    for record, records in targets.items():
+        customer, owner = records["order"].customer, records["owner"]
+        plan = VisitPlan.objects.create(customer=customer, rep=owner, planned_date=today, purpose=f"矩阵拜访{record}")
+        visit = Visit.objects.create(
+            customer=customer, rep=owner, visit_date=today, latitude="36.1", longitude="117.1", distance_m=80
+        )
+        photo = VisitPhoto(visit=visit, caption=f"矩阵{record}")
+        photo.image.save(f"{record}.jpg", ContentFile(_jpeg()), save=False)
+        photo.save()
+        status = CustomerVisits.objects.create(
+            customer=customer, interval_days=7, next_due_date=today - datetime.timedelta(days=3), refreshed_on=today
+        )
+        records.update(visit_customer=customer, plan=plan, visit=visit, visit_photo=photo, visit_status=status)
+    return {"visit_frequency": VisitFrequency.objects.create(customer_type="farm", interval_days=14)}
+
+
+def _import_job(admin):
+    """A customer spreadsheet, checked by a dry run: one row to create, one rejected."""
+    from crm.imports import engine
+
+    rows = "客户名称,客户类型,行业,省份,城市\r\n矩阵牧业,养殖场,兽药,山东,临沂\r\n火星牧业,养殖场,兽药,火星,临沂\r\n"
+    job = engine.job_create(
+        actor=admin, kind="customers", file=SimpleUploadedFile("矩阵.csv", rows.encode()), original_name="矩阵.csv"
+    )
+    engine.job_set_mapping(actor=admin, job=job, columns=job.mapping, remember=False)
+    return engine.job_dry_run(job=job)
+
+
 # -- Running one case ---------------------------------------------------------------------------
 
 
@@ -499,7 +745,7 @@ def _target(cast: Cast, check: Check, record: str | None):
 def _page_kwargs(name: str, cast: Cast, check: Check, record: str | None) -> dict:
     route = url_routes()[name]
     kwargs = {}
-    if check.target in CONFIG_KINDS or (record is not None and check.target in SALES_KINDS):
+    if check.target in CONFIG_KINDS or (record is not None and check.target in OWN_ID_KINDS):
         if "<int:pk>" in route:
             kwargs["pk"] = _target(cast, check, record).pk
     elif record is not None and "<int:pk>" in route:
@@ -539,6 +785,10 @@ def _api_body(path: str, check: Check, cast: Cast, role: str, record: str | None
         return {**body, "version": version} if check.method == "PUT" else {"city": "日照", "version": version}
     if path.startswith(SALES_API):
         return _sales_api_body(path, check, cast, role, record)
+    if path.startswith(VISITS_API):
+        return _visits_api_body(path, check, cast, record)
+    if path.startswith(CARE_API):
+        return _care_api_body(path, check, cast, role, record)
     if check.rule == "verify":
         return {}
     customer = cast.targets[record]["customer"]
@@ -555,6 +805,57 @@ SALES_API = tuple(
     f"/api/{segment}/"
     for segment in ("products", "policies", "contracts", "orders", "payments", "after-sales", "targets")
 )
+VISITS_API = ("/api/visit-plans/", "/api/visits/", "/api/visit-frequencies/")
+# Operations that take a file, sent as multipart.
+MULTIPART = {("/api/visits/{id}/photos/", "POST")}
+
+
+def _visits_api_body(path: str, check: Check, cast: Cast, record: str | None) -> dict:
+    """A valid body for a visit plan, visit or frequency standard operation."""
+    method = check.method
+    later = (timezone.localdate() + datetime.timedelta(days=10)).isoformat()
+    customer = cast.targets[record]["visit_customer"].pk if record else None
+    if path.startswith("/api/visit-frequencies/"):
+        if method == "PATCH":
+            return {"interval_days": 12}
+        return {"customer_type": "farm" if method == "PUT" else "dealer", "interval_days": 10}
+    if path == "/api/visit-plans/{id}/cancel/":
+        return {"reason": "矩阵"}
+    if path.startswith("/api/visit-plans/"):
+        if method == "POST":
+            return {"customer": customer, "planned_date": later, "purpose": "矩阵拜访"}
+        if method == "PUT":
+            return {"planned_date": later, "level": "technical", "purpose": "矩阵改"}
+        return {"purpose": "矩阵改"}
+    if path == "/api/visits/{id}/photos/":
+        return {"image": SimpleUploadedFile("m.jpg", _jpeg(), content_type="image/jpeg"), "caption": "矩阵"}
+    if path == "/api/visits/{id}/check-out/":
+        return {}
+    if method == "POST":
+        return {"customer": customer, "latitude": "36.100100", "longitude": "117.100000", "accuracy_m": 20}
+    return {"summary": "矩阵拜访记录"}
+
+
+CARE_API = tuple(f"/api/{segment}/" for segment in ("communications", "message-templates", "holidays", "campaigns"))
+
+
+def _care_api_body(path: str, check: Check, cast: Cast, role: str, record: str | None) -> dict:
+    """A valid body for a communication or care operation."""
+    method = check.method
+    if path.startswith("/api/communications/"):
+        body = {"kind": "wechat", "summary": "矩阵微信"}
+        if method == "POST":
+            return {**body, "customer": cast.targets[record]["customer"].pk}
+        return body if method == "PUT" else {"summary": "矩阵改"}
+    if path.startswith("/api/message-templates/"):
+        if method == "PATCH":
+            return {"active": True}
+        return {"name": f"矩阵模板{role}", "occasion": "bulk", "channel": "sms", "body": "{customer}您好"}
+    if path.startswith("/api/holidays/"):
+        return {"name": f"矩阵节{role}", "date": "2026-10-02"} if method != "PATCH" else {"name": "矩阵节日"}
+    if path == "/api/campaigns/{id}/send/":
+        return {}
+    return {"name": "矩阵群发", "template": cast.config["message_template"].pk}
 
 
 def _sales_api_body(path: str, check: Check, cast: Cast, role: str, record: str | None) -> dict:
@@ -646,7 +947,8 @@ def run_api(cast: Cast, key: tuple[str, str], role: str, record: str | None) -> 
         return
     send = getattr(client, method.lower())
     if method in ("POST", "PUT", "PATCH"):
-        response = send(url, _api_body(path, check, cast, role, record), format="json")
+        body_format = "multipart" if key in MULTIPART else "json"
+        response = send(url, _api_body(path, check, cast, role, record), format=body_format)
     else:
         response = send(url)
     wanted = API_ALLOWED[method] if expected == ALLOWED else STATUS[expected]

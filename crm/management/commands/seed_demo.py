@@ -13,6 +13,8 @@ from django.core.management.base import BaseCommand
 
 from crm import demo
 from sales import demo as sales_demo
+from visits import demo as visits_demo
+from visits import demo_care
 
 
 class Command(BaseCommand):
@@ -32,6 +34,18 @@ class Command(BaseCommand):
         if sales_demo.load_sales_demo():
             self.stdout.write(
                 self.style.SUCCESS(f"Sales demo loaded: three years of orders in {time.monotonic() - started:.1f} s.")
+            )
+        started = time.monotonic()
+        if visits_demo.load_visits_demo():
+            self.stdout.write(
+                self.style.SUCCESS(f"Visits demo loaded: plans and visits in {time.monotonic() - started:.1f} s.")
+            )
+        started = time.monotonic()
+        if demo_care.load_care_demo():
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Care demo loaded: communications and greetings in {time.monotonic() - started:.1f} s."
+                )
             )
         self.stdout.write("")
         self.stdout.write("Demo logins (all share one password):")
