@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from crm.exports import FORMULA_PREFIXES
 from customers.validators import (
     MOBILE_PATTERN,
     normalize_credit_code,
@@ -65,6 +66,7 @@ for _char in _KEEP_FULLWIDTH:
     _FULLWIDTH.pop(ord(_char), None)
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 _SPACES = re.compile(r"\s+")
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
 
 
 _NEEDS_FOLDING = re.compile("[" + "".join(chr(code) for code in _FULLWIDTH) + "]")
@@ -73,6 +75,10 @@ _NEEDS_FOLDING = re.compile("[" + "".join(chr(code) for code in _FULLWIDTH) + "]
 def as_text(value) -> str:
     """A cell as text: xlsx numbers without a trailing ".0", dates as ISO."""
     if type(value) is str:
+        if value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
+            # Our exports (the rejected rows too) write such text as '=..., so Excel
+            # shows it as text; coming back, it is the text without the guard.
+            value = value[1:]
         if value.isascii() or not _NEEDS_FOLDING.search(value):
             return value.strip()
         return value.translate(_FULLWIDTH).strip()
