@@ -108,6 +108,17 @@ def get_customer_for_user(user, pk: int, *, write: bool = False) -> Customer:
     return customer
 
 
+def customer_from_query(request, *, write: bool = False) -> Customer | None:
+    """The customer a page was opened for (`?customer=<id>`, from the customer's page),
+    through the same rule as `get_customer_for_user`; None when there is none."""
+    raw = request.GET.get("customer", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404
+    return get_customer_for_user(request.user, int(raw), write=write)
+
+
 def can_verify(user) -> bool:
     """Client service and admins check what reps report; nobody verifies their own guesses."""
     return user.edits_all_customers

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from crm import exports
 from crm.exports import DATE, DATETIME, DECIMAL, INTEGER, MONEY, YES_NO, Column, person
-from crm.pagination import CappedPaginator
+from crm.pagination import list_context
 
 from . import custom_fields
 from .filters import ContactFilter
@@ -118,18 +118,7 @@ def contact_filterset(request) -> ContactFilter:
 @login_required
 @require_GET
 def contact_list(request):
-    filterset = contact_filterset(request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "customers/contact_list.html",
-        {
-            "filterset": filterset,
-            "filter_fields": [field for field in filterset.form if field.name != "q"],
-            "page": page,
-            "filtered": any(v for k, v in request.GET.items() if k != "page"),
-        },
-    )
+    return render(request, "customers/contact_list.html", list_context(request, contact_filterset(request), PAGE_SIZE))
 
 
 @login_required

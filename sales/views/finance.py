@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.errors import DomainError
 from crm.models import User
-from crm.pagination import CappedPaginator
+from crm.pagination import CappedPaginator, list_context
 from customers.models import Customer
 from sales import receivables, services
 from sales.forms.finance import CUSTOMER_CHOICES, PaymentFilter, PaymentForm, PeriodForm, ReceivableFilter
@@ -87,15 +87,11 @@ def payment_filterset(request) -> PaymentFilter:
 @login_required
 @require_GET
 def payment_list(request):
-    filterset = payment_filterset(request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "sales/finance/payment_list.html",
         {
-            "filterset": filterset,
-            "page": page,
-            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            **list_context(request, payment_filterset(request), PAGE_SIZE),
             "can_record": records_payments(request.user),
         },
     )

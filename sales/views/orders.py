@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.errors import DomainError
 from crm.models import AuditEvent
-from crm.pagination import CappedPaginator
+from crm.pagination import list_context
 from customers.models import Customer, history_field_label
-from customers.views import get_customer_for_user
+from customers.views import customer_from_query
 from sales import selectors, services
 from sales.forms.orders import (
     MAX_LINES,
@@ -82,16 +82,12 @@ def order_filterset(request) -> OrderFilter:
 @require_GET
 def order_list(request):
     filterset = order_filterset(request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     customer_id = filterset.form.cleaned_data.get("customer") if filterset.is_valid() else None
     return render(
         request,
         "sales/orders/list.html",
         {
-            "filterset": filterset,
-            "filter_fields": [f for f in filterset.form if f.name not in ("q", "customer")],
-            "page": page,
-            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            **list_context(request, filterset, PAGE_SIZE, hidden=("q", "customer")),
             "customer": (
                 Customer.objects.visible_to(request.user).filter(pk=customer_id).first() if customer_id else None
             ),
@@ -109,12 +105,7 @@ def order_list(request):
 def order_create(request):
     """A new draft order; ?customer=<id> starts it for that customer (from its page)."""
     _require_writer(request.user)
-    customer = None
-    raw = request.GET.get("customer", "")
-    if raw:
-        if not raw.isdigit():
-            raise Http404
-        customer = get_customer_for_user(request.user, int(raw), write=True)
+    customer = customer_from_query(request, write=True)
     bound = request.method == "POST"
     form = OrderForm(
         request.POST if bound else None,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from crm.models import Team, User
-from crm.pagination import CappedPaginator
+from crm.pagination import list_context
 
 from .. import calendar
 from ..forms.visits import OverdueFilter, TeamChoiceForm, parse_week
@@ -118,17 +118,13 @@ def overdue(request):
     day = timezone.localdate()
     rows = calendar.overdue_customers(request.user, day)
     filterset = OverdueFilter(request.GET, queryset=rows, request=request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     # A rep's list holds only their own customers: no rep to choose.
     hidden = {"q", "owner"} if request.user.is_rep else {"q"}
     return render(
         request,
         "visits/overdue.html",
         {
-            "filterset": filterset,
-            "filter_fields": [f for f in filterset.form if f.name not in hidden],
-            "page": page,
-            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            **list_context(request, filterset, PAGE_SIZE, hidden=hidden),
             "today": day,
             "can_log": request.user.writes_archive,
         },

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.errors import DomainError
-from crm.pagination import CappedPaginator
+from crm.pagination import list_context
 
 from ..forms.care import CampaignForm, CareMessageFilter, HolidayForm, MessageTemplateForm
 from ..models import Campaign, CareMessage, Holiday, MessageTemplate
@@ -126,12 +126,7 @@ def holiday_delete(request, pk: int):
 def care_message_list(request):
     messages_sent = CareMessage.objects.visible_to(request.user).select_related("customer", "contact", "campaign")
     filterset = CareMessageFilter(request.GET, queryset=messages_sent, request=request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "care/message_list.html",
-        {"filterset": filterset, "page": page, "filtered": any(v for k, v in request.GET.items() if k != "page")},
-    )
+    return render(request, "care/message_list.html", list_context(request, filterset, PAGE_SIZE))
 
 
 # -- Bulk messages ------------------------------------------------------------------------------

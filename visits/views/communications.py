@@ -19,7 +19,7 @@ from crm import exports
 from crm.errors import DomainError
 from crm.exports import DATETIME, Column, person
 from crm.http import private_file_response
-from crm.pagination import CappedPaginator
+from crm.pagination import list_context
 from customers.models import Customer
 from customers.views import get_customer_for_user
 
@@ -65,8 +65,7 @@ def communication_filterset(request) -> CommunicationFilter:
 @login_required
 @require_GET
 def communication_list(request):
-    filterset = communication_filterset(request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = list_context(request, communication_filterset(request), PAGE_SIZE, not_filters=("page", "customer"))
     customer = None
     raw = request.GET.get("customer", "")
     if raw.isdigit():
@@ -75,12 +74,7 @@ def communication_list(request):
     return render(
         request,
         "care/communication_list.html",
-        {
-            "filterset": filterset,
-            "page": page,
-            "customer": customer,
-            "filtered": any(v for k, v in request.GET.items() if k not in ("page", "customer")),
-        },
+        {**context, "customer": customer},
     )
 
 

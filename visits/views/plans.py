@@ -9,16 +9,15 @@ left to visits.services.plans.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.errors import DomainError
-from crm.pagination import CappedPaginator
+from crm.pagination import list_context
 from customers.models import Customer
-from customers.views import get_customer_for_user
+from customers.views import customer_from_query
 
 from ..forms.visits import LocationForm, PlanCancelForm, PlanFilter, PlanForm
 from ..models import VisitPlan
@@ -67,16 +66,11 @@ def plan_filterset(request) -> PlanFilter:
 @login_required
 @require_GET
 def plan_list(request):
-    filterset = plan_filterset(request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "visits/plan_list.html",
         {
-            "filterset": filterset,
-            "filter_fields": [f for f in filterset.form if f.name != "q"],
-            "page": page,
-            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            **list_context(request, plan_filterset(request), PAGE_SIZE),
             "can_create": request.user.writes_archive,
             "today": timezone.localdate(),
         },
@@ -91,12 +85,7 @@ def plan_list(request):
 def plan_create(request):
     """A new plan; ?customer=<id> plans for that customer, ?date=YYYY-MM-DD on that day."""
     _require_writer(request.user)
-    customer = None
-    raw = request.GET.get("customer", "")
-    if raw:
-        if not raw.isdigit():
-            raise Http404
-        customer = get_customer_for_user(request.user, int(raw), write=True)
+    customer = customer_from_query(request, write=True)
     bound = request.method == "POST"
     initial = {"planned_date": request.GET.get("date") or timezone.localdate()}
     form = PlanForm(request.POST if bound else None, user=request.user, customer=customer, initial=initial)

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,9 +21,9 @@ from crm import exports
 from crm.errors import DomainError
 from crm.exports import DATE, DATETIME, INTEGER, Column, person
 from crm.http import private_file_response
-from crm.pagination import CappedPaginator
+from crm.pagination import list_context
 from customers.models import Contact, Customer
-from customers.views import get_customer_for_user
+from customers.views import customer_from_query
 
 from ..forms.visits import CheckInForm, VisitFilter, VisitLogForm
 from ..models import Visit, VisitLevel, VisitPhoto
@@ -63,19 +62,8 @@ def visit_filterset(request) -> VisitFilter:
 @login_required
 @require_GET
 def visit_list(request):
-    filterset = visit_filterset(request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "visits/visit_list.html",
-        {
-            "filterset": filterset,
-            "filter_fields": [f for f in filterset.form if f.name != "q"],
-            "page": page,
-            "filtered": any(v for k, v in request.GET.items() if k != "page"),
-            "can_create": request.user.writes_archive,
-        },
-    )
+    context = list_context(request, visit_filterset(request), PAGE_SIZE)
+    return render(request, "visits/visit_list.html", {**context, "can_create": request.user.writes_archive})
 
 
 def _minutes(row) -> int | None:
@@ -119,12 +107,7 @@ def check_in(request):
     "Check in"; the log form follows."""
     if not request.user.writes_archive:
         raise PermissionDenied
-    customer = None
-    raw = request.GET.get("customer", "")
-    if raw:
-        if not raw.isdigit():
-            raise Http404
-        customer = get_customer_for_user(request.user, int(raw), write=True)
+    customer = customer_from_query(request, write=True)
     bound = request.method == "POST"
     form = CheckInForm(request.POST if bound else None, user=request.user, customer=customer)
     if bound and form.is_valid():
