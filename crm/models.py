@@ -138,6 +138,8 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events",
         verbose_name=_("customer"),
+        # Served by the (customer, -at) index.
+        db_index=False,
     )
     object_type = models.CharField(_("object type"), max_length=50)
     object_id = models.BigIntegerField(_("object id"))
@@ -201,6 +203,8 @@ class ImportJob(models.Model):
     sheet = models.CharField(_("sheet"), max_length=100, blank=True)
     header_row = models.PositiveIntegerField(_("header row"), default=1)
     headers = models.JSONField(_("headers"), default=list)
+    # A few values of each column from the first rows, for the mapping page.
+    samples = models.JSONField(_("sample values"), default=list, blank=True, editable=False)
     # The field of each column ("" = not imported), as confirmed by the admin.
     mapping = models.JSONField(_("column mapping"), default=list)
     mapping_confirmed = models.BooleanField(_("mapping confirmed"), default=False)

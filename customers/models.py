@@ -154,6 +154,8 @@ class Customer(models.Model):
         models.PROTECT,
         related_name="owned_customers",
         verbose_name=_("owner rep"),
+        # Served by the (owner, id) and (owner, -updated_at) indexes.
+        db_index=False,
     )
     shared_with = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -215,7 +217,9 @@ class Customer(models.Model):
     # Maintained by services.
     completeness = models.PositiveSmallIntegerField(_("completeness"), default=0)
     search_text = models.TextField(default="", editable=False)
-    search_tokens = ArrayField(models.CharField(max_length=2), default=list, editable=False)
+    # Byte order ("C"): the GIN index compares its keys with memcmp instead of the
+    # locale's rules, which are slower and, for equality, no different.
+    search_tokens = ArrayField(models.CharField(max_length=2, db_collation="C"), default=list, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -7,8 +7,6 @@ page that polls (see crm/imports/background.py). Every page of a job first marks
 failed if it was left "running" by a process that died.
 """
 
-import itertools
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -26,15 +24,11 @@ from crm.models import ImportJob
 from crm.pagination import CappedPaginator
 
 from . import background, base, engine, readers, rejected
-from .cleaning import as_text
 from .forms import CommitForm, ImportJobFilter, MappingForm, UploadForm
 
 PAGE_SIZE = 25
 PROBLEMS_PAGE_SIZE = 50
 WARNINGS_SHOWN = 100
-SAMPLE_ROWS = 20  # data rows read for the sample values of each column
-SAMPLES = 3
-SAMPLE_LENGTH = 40
 
 
 def _require_admin(user) -> None:
@@ -101,21 +95,6 @@ def upload(request):
     return render(request, "imports/upload.html", {"form": form, "max_bytes": readers.max_bytes()})
 
 
-def _samples(job: ImportJob) -> list[list[str]]:
-    """A few values of each column from the first data rows."""
-    found: list[list[str]] = [[] for _header in job.headers]
-    try:
-        rows = list(itertools.islice(readers.data_rows(engine._locate(job)), SAMPLE_ROWS))
-    except (DomainError, OSError):
-        return found
-    for _number, cells in rows:
-        for index, cell in enumerate(cells[: len(found)]):
-            if cell not in (None, "") and len(found[index]) < SAMPLES:
-                text = as_text(cell).replace("\n", " ")
-                found[index].append(text if len(text) <= SAMPLE_LENGTH else text[: SAMPLE_LENGTH - 1] + "…")
-    return found
-
-
 def _required_groups(importer: base.Importer, columns: list[str]) -> list[dict]:
     chosen = set(columns)
     return [
@@ -144,7 +123,9 @@ def mapping_confirm(request, pk: int):
             return _start(request, job, background.DRY_RUN)
     importer = engine.importer_for(job.kind)
     current = form.columns() if form.is_bound and form.is_valid() else list(job.mapping)
-    rows = list(zip([form[name] for name in form.column_names], _samples(job), strict=True))
+    # Jobs inspected before samples were kept have none.
+    samples = job.samples or [[] for _header in job.headers]
+    rows = list(zip([form[name] for name in form.column_names], samples, strict=True))
     context = {
         "job": job,
         "form": form,

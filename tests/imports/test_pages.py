@@ -221,6 +221,15 @@ def test_all_or_nothing_imports_nothing_then_the_valid_rows(admin):
     assert job.status == "done" and Customer.objects.count() == 2
 
 
+def test_mapping_page_shows_samples_kept_at_upload_without_reading_the_file(admin):
+    job = uploaded(admin)
+    assert job.samples[4] == ["临沂", "临沂", "潍坊"] and job.samples[0][0] == "临沂康达兽药经营部"
+    # A large xlsx takes seconds to read: the page must not read it again.
+    job.file.delete(save=False)
+    page = html(admin.get(reverse("imports:mapping", args=[job.pk])))
+    assert "临沂 · 临沂 · 潍坊" in page
+
+
 def test_mapping_errors_shown_on_the_page(admin):
     job = uploaded(admin)
     response = post_mapping(admin, job, ["name", "name", "", "", "", ""])

@@ -151,3 +151,23 @@ def test_an_existing_customer_keeps_its_code_when_a_later_chunk_draws_codes(tmp_
     assert job.counts["created"] == 5, job.report
     codes = set(Customer.objects.exclude(pk=existing.pk).values_list("code", flat=True))
     assert "KH900001" not in codes and len(codes) == 5
+
+
+def test_cyclic_gc_is_off_during_a_run_and_back_on_after_it_whatever_happens(tmp_path, upload, rep, monkeypatch):
+    import gc
+
+    from crm.imports import engine
+
+    seen = []
+    job = upload(write_csv(tmp_path / "c.csv", [HEADER, row()]))
+    engine.job_commit(job=job, progress=lambda done, total: seen.append(gc.isenabled()))
+    assert seen and not any(seen) and gc.isenabled()
+
+    def fail(*args):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(CustomerImporter, "plan", fail)
+    job = upload(write_csv(tmp_path / "d.csv", [HEADER, row(code="KH900002")]))
+    with pytest.raises(RuntimeError):
+        engine.job_dry_run(job=job)
+    assert gc.isenabled()
