@@ -52,11 +52,20 @@ which some strip first) as a formula; a customer called "=HYPERLINK(...)" must a
 as text. Such text cells are prefixed with an apostrophe. Numbers stay numbers: real
 numeric cells in XLSX, plain digits in CSV (a negative amount is a number, not text
 starting with "-").
+
+Digits that are text
+--------------------
+Excel reads a CSV cell of digits as a number: a mobile becomes 1.38123E+10, an
+all-digit credit code loses its last digits, a code its leading zeros. In CSV such a
+text cell (eleven digits or more, or a leading zero) is written ="13812345678", which
+Excel shows as the text itself; the importer reads it back as the digits. XLSX cells
+are typed and need nothing.
 """
 
 import csv
 import datetime
 import operator
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -185,7 +194,13 @@ def _csv_lines(headers: Sequence, rows: Iterable[Sequence]):
         yield writer.writerow([_csv_value(cell(v)) for v in row])
 
 
+# Text Excel would turn into a number, losing digits (see "Digits that are text").
+_EXCEL_NUMBER = re.compile(r"0\d+|\d{11,}")
+
+
 def _csv_value(value):
+    if type(value) is str:
+        return f'="{value}"' if _EXCEL_NUMBER.fullmatch(value) else value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, datetime.datetime):

@@ -69,6 +69,19 @@ def test_csv_neutralises_formulas_and_keeps_numbers_plain():
     assert body[0][2] == "2026-03-01"
 
 
+def test_csv_keeps_digits_that_are_text_as_text():
+    # Excel reads a CSV cell of digits as a number: a mobile shown as 1.38123E+10, a
+    # code's leading zero or an 18-digit credit code's last digits lost.
+    texts = ["13812345678", "0531", "913701001234567890", "12345", "0", "KH000123", "138-1234-5678"]
+    rows = [[text, 13812345678, None] for text in texts]
+    header, *body = read_csv(exports.export_response(filename="x", headers=HEADERS, rows=rows, fmt="csv"))
+    assert [row[0] for row in body] == [
+        '="13812345678"', '="0531"', '="913701001234567890"', "12345", "0", "KH000123", "138-1234-5678"
+    ]  # fmt: skip
+    # A number is a number.
+    assert {row[1] for row in body} == {"13812345678"}
+
+
 def test_xlsx_cells_are_typed_and_formulas_neutralised():
     rows = [[text, Decimal("1234.56"), datetime.date(2026, 3, 1)] for text in DANGEROUS]
     rows.append(["绿色\x07兽药", -3, None])  # a control character XML cannot hold

@@ -12,6 +12,7 @@ from crm.errors import DomainError
 from crm.imports import readers
 from crm.models import ImportJob
 from customers.models import Customer
+from tests.factories import valid_credit_code
 
 from .conftest import csv_bytes, write_csv, write_xlsx
 
@@ -38,6 +39,25 @@ def test_gb18030_four_byte_characters_survive(tmp_path, run_import):
     job = run_import(write_csv(tmp_path / "c.csv", [HEADER, ["𠮷野家牧业", *ROW[1:]]], encoding="gb18030"))
     assert job.created_count == 1
     assert Customer.objects.get().name == "𠮷野家牧业"
+
+
+def test_digits_our_csv_export_keeps_text_come_back_as_digits(tmp_path, run_import):
+    from crm import exports
+
+    credit = next(code for code in map(valid_credit_code, range(1, 100)) if code.isdigit())
+    response = exports.export_response(
+        filename="客户",
+        headers=[*HEADER, "客户手机", "统一社会信用代码", "客户编码"],
+        rows=[[*ROW, "13812345678", credit, "007"]],
+        fmt="csv",
+    )
+    path = tmp_path / "客户.csv"
+    path.write_bytes(b"".join(response.streaming_content))
+    assert b'"=""13812345678"""' in path.read_bytes()
+    job = run_import(path)
+    assert (job.created_count, job.rejected_count) == (1, 0)
+    customer = Customer.objects.get()
+    assert (customer.phone, customer.credit_code, customer.code) == ("13812345678", credit, "007")
 
 
 def test_utf16_tab_separated_unicode_text(tmp_path, upload):
