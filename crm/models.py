@@ -94,6 +94,14 @@ class User(AbstractUser):
         return self.is_superuser or self.role != self.Role.FINANCE
 
     @property
+    def sees_personal_profile(self):
+        """The owner as a person (Customer.PERSONAL_PROFILE_FIELDS) and the owner's
+        family and social relations serve judging and developing a customer; finance's
+        job (payments, receivables, credit) does not need them (PIPL Art. 6), so finance
+        does not see them. Every other role does."""
+        return self.is_superuser or self.role != self.Role.FINANCE
+
+    @property
     def edits_all_customers(self):
         return self.is_superuser or self.role in (self.Role.ADMIN, self.Role.CLIENT_SERVICE)
 

@@ -303,6 +303,18 @@ class Customer(models.Model):
         "plan_who", "plan_what", "plan_how", "plan_goal", "plan_help",
     ]  # fmt: skip
     ARCHIVE_FIELDS = [*COMPANY_FIELDS, *STRENGTH_FIELDS, *BOSS_FIELDS, *PLAN_FIELDS]
+    # The owner's personal profile, shown only to users who `sees_personal_profile`
+    # (pages, API, history). The owner's name and mobile are not in it: whoever sees the
+    # customer may need to know whom to call, e.g. finance about an overdue payment.
+    PERSONAL_PROFILE_FIELDS = [
+        "boss_gender", "boss_birth_year", "boss_education", "boss_work_history", "boss_economic_situation",
+        "boss_reputation",
+    ]  # fmt: skip
+
+    @classmethod
+    def hidden_fields_for(cls, user) -> frozenset[str]:
+        """The archive fields `user` may not read."""
+        return frozenset() if user.sees_personal_profile else frozenset(cls.PERSONAL_PROFILE_FIELDS)
 
     @staticmethod
     def visibility_q(user, prefix: str = "", write: bool = False) -> Q:
@@ -382,6 +394,27 @@ def history_field_label(object_type: str, name: str, custom_labels: dict | None 
     if kind == "verified":
         return _("%(field)s (verified)") % {"field": label}
     return str(label)
+
+
+def customer_history(user, customer: "Customer"):
+    """The change history of one customer as `user` may read it: without the events
+    about the owner's relations unless they see the owner's personal profile. Each
+    event's changes are then read through `history_changes`."""
+    from crm.models import AuditEvent
+
+    events = AuditEvent.objects.visible_to(user).filter(customer=customer)
+    if not user.sees_personal_profile:
+        events = events.exclude(object_type=Relation._meta.model_name)
+    return events
+
+
+def history_changes(user, event) -> dict:
+    """An event's {field: [old, new]} without the owner's personal profile (also its
+    "source:" and "verified:" entries) for a user who does not see it."""
+    hidden = Customer.hidden_fields_for(user)
+    if not hidden or event.object_type != Customer._meta.model_name:
+        return event.changes
+    return {name: pair for name, pair in event.changes.items() if name.rpartition(":")[2] not in hidden}
 
 
 class CustomerShare(models.Model):
@@ -484,6 +517,17 @@ class Contact(models.Model):
         return self.name
 
 
+class RelationQuerySet(CustomerChildQuerySet):
+    """Relations follow their customer's rule, and only for users who see the owner's
+    personal profile."""
+
+    def visible_to(self, user):
+        return super().visible_to(user) if user.is_authenticated and user.sees_personal_profile else self.none()
+
+    def editable_by(self, user):
+        return super().editable_by(user) if user.is_authenticated and user.sees_personal_profile else self.none()
+
+
 class Relation(models.Model):
     """Family and social ties of the customer's owner (PIPL: optional, purpose-bound)."""
 
@@ -507,7 +551,7 @@ class Relation(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=FactSource.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = CustomerChildQuerySet.as_manager()
+    objects = RelationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("relation")

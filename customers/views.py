@@ -25,7 +25,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm import audit
 from crm.errors import DomainError, EditConflict
 from crm.http import private_file_response
-from crm.models import AuditEvent
 from crm.pagination import CappedPaginator
 from sales import selectors as sales_selectors
 from visits import timeline as visits_timeline
@@ -54,6 +53,8 @@ from .models import (
     Livestock,
     QualificationDocument,
     Relation,
+    customer_history,
+    history_changes,
     history_field_label,
 )
 from .validators import normalize_credit_code, normalize_mobile
@@ -71,6 +72,8 @@ TABS = [
     ("timeline", gettext_lazy("Timeline")),
     ("history", gettext_lazy("History")),
 ]
+# Tabs that show only the owner's personal data: for users who `sees_personal_profile`.
+PERSONAL_TABS = {"relations"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,16 @@ def customer_from_query(request, *, write: bool = False) -> Customer | None:
     if not raw.isdigit():
         raise Http404
     return get_customer_for_user(request.user, int(raw), write=write)
+
+
+def _tabs_for(user) -> list[tuple]:
+    return [(key, label) for key, label in TABS if key not in PERSONAL_TABS or user.sees_personal_profile]
+
+
+def _require_tab(user, tab: str) -> None:
+    """403 for a tab (or a record shown on it) holding personal data the user may not see."""
+    if tab in PERSONAL_TABS and not user.sees_personal_profile:
+        raise PermissionDenied
 
 
 def can_verify(user) -> bool:
@@ -205,11 +218,19 @@ def _rows(customer: Customer, names: list[str]) -> list[tuple]:
     return [(Customer._meta.get_field(n).verbose_name, _display(customer, n)) for n in names]
 
 
+def _owner_rows(user, customer: Customer) -> list[tuple]:
+    """The owner as a person, without the facts listed with their sources and without
+    what the user may not see."""
+    hidden = Customer.hidden_fields_for(user)
+    return _rows(customer, [f for f in Customer.BOSS_FIELDS if f not in Customer.VERIFIABLE_FACTS and f not in hidden])
+
+
 PROFILE_HEADER_FIELDS = {"name", "province", "owner", "tags"}
 
 
 def _profile_context(request, customer: Customer) -> dict:
     checks = {c.fact: c for c in FactVerification.objects.filter(customer=customer).select_related("verified_by")}
+    hidden = Customer.hidden_fields_for(request.user)
     facts = [
         {
             "name": fact,
@@ -218,6 +239,7 @@ def _profile_context(request, customer: Customer) -> dict:
             "check": checks.get(fact),
         }
         for fact in Customer.VERIFIABLE_FACTS
+        if fact not in hidden
     ]
     # Latest reading per species and kind first, older readings as its history.
     livestock: dict[tuple, dict] = {}
@@ -231,7 +253,7 @@ def _profile_context(request, customer: Customer) -> dict:
         # The header shows name, province, owner and tags; facts with a source have their own list.
         "company_rows": _rows(customer, [f for f in Customer.COMPANY_FIELDS if f not in PROFILE_HEADER_FIELDS]),
         "strength_rows": _rows(customer, [f for f in Customer.STRENGTH_FIELDS if f not in Customer.VERIFIABLE_FACTS]),
-        "boss_rows": _rows(customer, [f for f in Customer.BOSS_FIELDS if f not in Customer.VERIFIABLE_FACTS]),
+        "boss_rows": _owner_rows(request.user, customer),
         "facts": facts,
         "livestock_groups": list(livestock.values()),
         "brands": list(Brand.objects.filter(customer=customer)),
@@ -259,7 +281,7 @@ def _history_value(model, name: str, value) -> str:
 
 
 def _history_context(request, customer: Customer) -> dict:
-    events = AuditEvent.objects.visible_to(request.user).filter(customer=customer).select_related("actor")
+    events = customer_history(request.user, customer).select_related("actor")
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     custom_labels = dict(CustomField.objects.values_list("key", "label"))
@@ -271,7 +293,7 @@ def _history_context(request, customer: Customer) -> dict:
                 _history_value(model, name, pair[0]),
                 _history_value(model, name, pair[1]),
             )
-            for name, pair in event.changes.items()
+            for name, pair in history_changes(request.user, event).items()
         ]
         kind = model._meta.verbose_name if model is not None and model is not Customer else ""
         rows.append({"event": event, "kind": kind, "changes": changes})
@@ -285,7 +307,9 @@ def _documents_context(request, customer: Customer) -> dict:
 TAB_CONTEXT = {
     "profile": _profile_context,
     "contacts": lambda request, customer: {"contacts": list(Contact.objects.filter(customer=customer))},
-    "relations": lambda request, customer: {"relations": list(Relation.objects.filter(customer=customer))},
+    "relations": lambda request, customer: {
+        "relations": list(Relation.objects.visible_to(request.user).filter(customer=customer))
+    },
     "documents": _documents_context,
     "plan": lambda request, customer: {
         "action_items": list(ActionItem.objects.filter(customer=customer).select_related("owner"))
@@ -303,10 +327,11 @@ def customer_detail(request, pk: int):
     tab = request.GET.get("tab", "profile")
     if tab not in TAB_CONTEXT:
         tab = "profile"
+    _require_tab(request.user, tab)
     context = {
         "customer": customer,
         "tab": tab,
-        "tabs": TABS,
+        "tabs": _tabs_for(request.user),
         "can_verify": can_verify(request.user) and customer.can_edit,
         "can_delete": request.user.is_admin_role,
     }
@@ -443,6 +468,7 @@ def child_edit(request, pk: int, kind: str, child_pk: int | None = None):
     brand or action item of a customer."""
     spec = CHILD_KINDS[kind]
     customer = get_customer_for_user(request.user, pk, write=True)
+    _require_tab(request.user, spec.tab)
     obj = spec.model(customer=customer) if child_pk is None else _child_for_user(request.user, customer, spec, child_pk)
     bound = request.method == "POST"
     form = spec.form(request.POST if bound else None, request.FILES if bound else None, instance=obj, user=request.user)
@@ -474,6 +500,7 @@ def child_edit(request, pk: int, kind: str, child_pk: int | None = None):
 def child_delete(request, pk: int, kind: str, child_pk: int):
     spec = CHILD_KINDS[kind]
     customer = get_customer_for_user(request.user, pk, write=True)
+    _require_tab(request.user, spec.tab)
     obj = _child_for_user(request.user, customer, spec, child_pk)
     services.child_delete(actor=request.user, obj=obj)
     messages.success(request, _("%(kind)s deleted.") % {"kind": spec.model._meta.verbose_name.capitalize()})

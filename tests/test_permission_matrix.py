@@ -9,7 +9,8 @@ can skip the matrix. An entry whose route no longer exists fails too.
 
 Expected statuses all come from one rule table (SEES, EDITS and the role sets below):
   rep sees and edits own; manager own + team; client service and admin see and edit
-  all; finance sees all and writes nothing (403). Invisible is 404, visible but not
+  all; finance sees all and writes nothing (403), and is refused (403) the owner's
+  relations, personal data its job does not need. Invisible is 404, visible but not
   editable is 403. Verifying is client service's and admin's; handover is managers'
   and admins'; custom field definitions are read by all, changed by admins (their
   pages are admins' only); deleting a customer is an admin's.
@@ -86,6 +87,7 @@ BULK_SENDERS = {"manager", "client_service", "admin"}
 # Who sees a bulk message created by client service, and one created by the manager.
 BULK_SEEN_BY = {"bulk_of_clerk": {"client_service", "admin"}, "bulk_of_manager": {"manager", "client_service", "admin"}}
 TEAM_WEEK = {"manager", "admin"}  # the team's week of visits
+SEES_PERSONAL = {"rep", "manager", "client_service", "admin"}  # the owner's relations (User.sees_personal_profile)
 
 # Outcomes
 ALLOWED, FORBIDDEN, NOT_FOUND, REFUSED = "allowed", "403", "404", "400"
@@ -114,6 +116,8 @@ def outcome(rule: str, role: str, record: str | None) -> str:
         return ALLOWED if role in HANDS_OVER else FORBIDDEN
     if rule in ("list", "duplicates"):
         return SHOWN if sees else HIDDEN
+    if rule in ("personal_read", "personal_list"):  # refused by role before the record is looked up
+        return FORBIDDEN if role not in SEES_PERSONAL else outcome(rule.removeprefix("personal_"), role, record)
     if rule in ("config_write", "config_page"):
         return ALLOWED if role in ADMINS else FORBIDDEN
     if rule in ("config_read", "signed_in", "public", "logout"):
@@ -149,6 +153,8 @@ PER_RECORD = {
     "handover",
     "list",
     "duplicates",
+    "personal_read",
+    "personal_list",
     "approve",
     "payment_create",
     "target_write",
@@ -204,7 +210,10 @@ ROUTES: dict[str, list[Check] | str] = {
         Check("GET", "config_page", "custom_field"),
         Check("POST", "config_page", "custom_field"),
     ],
-    "customers:detail": [Check("GET", "read", "customer")],
+    "customers:detail": [
+        Check("GET", "read", "customer"),
+        Check("GET", "personal_read", "customer", params=(("tab", "relations"),)),
+    ],
     "customers:edit": [Check("GET", "write", "customer"), Check("POST", "write", "customer")],
     "customers:delete": [Check("POST", "admin_delete", "customer")],
     "customers:fact_verify": [Check("POST", "verify", "customer")],
@@ -366,6 +375,8 @@ ROUTES: dict[str, list[Check] | str] = {
 }
 
 API_CHILDREN = {"contacts": "contact", "relations": "relation", "documents": "document", "livestock": "livestock"}
+# Children that are the owner's personal data: read only by roles that see it.
+PERSONAL_CHILDREN = {"relation"}
 
 OPERATIONS: dict[tuple[str, str], Check] = {
     ("/api/auth/token/", "POST"): Check("POST", "public"),
@@ -381,9 +392,11 @@ OPERATIONS: dict[tuple[str, str], Check] = {
         key: check
         for segment, kind in API_CHILDREN.items()
         for key, check in {
-            (f"/api/{segment}/", "GET"): Check("GET", "list", kind),
+            (f"/api/{segment}/", "GET"): Check("GET", "personal_list" if kind in PERSONAL_CHILDREN else "list", kind),
             (f"/api/{segment}/", "POST"): Check("POST", "create", kind),
-            (f"/api/{segment}/{{id}}/", "GET"): Check("GET", "read", kind),
+            (f"/api/{segment}/{{id}}/", "GET"): Check(
+                "GET", "personal_read" if kind in PERSONAL_CHILDREN else "read", kind
+            ),
             (f"/api/{segment}/{{id}}/", "PUT"): Check("PUT", "write", kind),
             (f"/api/{segment}/{{id}}/", "PATCH"): Check("PATCH", "write", kind),
             (f"/api/{segment}/{{id}}/", "DELETE"): Check("DELETE", "write", kind),
@@ -937,7 +950,7 @@ def run_api(cast: Cast, key: tuple[str, str], role: str, record: str | None) -> 
         assert rows[0]["visible"] is (expected == SHOWN)
         assert (rows[0]["name"] == customer.name) is (expected == SHOWN)
         return
-    if check.rule == "list":
+    if expected in (SHOWN, HIDDEN):
         response = client.get(url)
         assert response.status_code == 200
         ids = {row["id"] for row in response.json()["results"]}

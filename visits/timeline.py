@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import audit
 from crm.models import AuditEvent
-from customers.models import Customer, CustomField, history_field_label
+from customers.models import Customer, CustomField, customer_history, history_changes, history_field_label
 from sales.models import Order
 
 from .models import CareMessage, Communication, Visit
@@ -65,7 +65,7 @@ def _sources(user, customer) -> dict:
         "care": _keys(CareMessage.objects.visible_to(user).filter(customer=customer), "care", F("sent_at")),
         "order": _keys(Order.objects.visible_to(user).filter(customer=customer), "order", order_day),
         "history": _keys(
-            AuditEvent.objects.visible_to(user).filter(customer=customer).exclude(object_type__in=SHOWN_ELSEWHERE),
+            customer_history(user, customer).exclude(object_type__in=SHOWN_ELSEWHERE),
             "history",
             F("at"),
         ),
@@ -93,14 +93,16 @@ def _object_kind(event: AuditEvent) -> str:
     return str(model._meta.verbose_name) if model is not None and model is not Customer else ""
 
 
-def _history_changes(events: list[AuditEvent]) -> dict[int, list[str]]:
-    """The labels of the fields each event changed (the values are on the History tab)."""
+def _history_changes(user, events: list[AuditEvent]) -> dict[int, list[str]]:
+    """The labels of the fields each event changed that `user` may read (the values
+    are on the History tab)."""
+    changes = {e.pk: history_changes(user, e) for e in events}
     custom_labels = None
-    if any(name.startswith("custom_fields.") for e in events for name in e.changes):
+    if any(name.startswith("custom_fields.") for names in changes.values() for name in names):
         custom_labels = dict(CustomField.objects.values_list("key", "label"))
     changed = {}
     for e in events:
-        labels = [history_field_label(e.object_type, name, custom_labels or {}) for name in e.changes]
+        labels = [history_field_label(e.object_type, name, custom_labels or {}) for name in changes[e.pk]]
         if len(labels) > MAX_LABELS:
             labels = [*labels[:MAX_LABELS], gettext("and %(count)d more") % {"count": len(labels) - MAX_LABELS}]
         changed[e.pk] = labels
@@ -120,7 +122,7 @@ def customer_timeline(*, user, customer, kind: str = "", page_number=None):
     for key in keys:
         ids.setdefault(key["entry_kind"], []).append(key["pk"])
     rows = {k: _fetch(k, pks) for k, pks in ids.items()}
-    changes = _history_changes(list(rows.get("history", {}).values()))
+    changes = _history_changes(user, list(rows.get("history", {}).values()))
     entries = []
     for key in keys:
         kind = key["entry_kind"]

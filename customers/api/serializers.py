@@ -62,6 +62,15 @@ def _request_user(serializer):
     return getattr(request, "user", None)
 
 
+def _hidden_fields(serializer) -> frozenset[str]:
+    """The customer fields the requesting user may not read (none without a user, as
+    when the schema is generated)."""
+    user = _request_user(serializer)
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    return Customer.hidden_fields_for(user)
+
+
 class RefusedField(serializers.Field):
     """A field the user's role may not write: absent is fine, present is a 400 at the
     field (silently dropping it would let a client believe it was saved)."""
@@ -109,6 +118,10 @@ class FactCheckSerializer(serializers.Serializer):
 
 
 class CustomerOutputSerializer(serializers.ModelSerializer):
+    """A customer's archive. The owner's personal profile (gender, year of birth,
+    education, work history, economic situation, reputation) is left out, with its
+    facts, for roles that do not see it (finance)."""
+
     province_name = serializers.CharField(source="get_province_display", read_only=True)
     owner = UserRefSerializer(read_only=True)
     tags = serializers.SlugRelatedField(many=True, slug_field="name", read_only=True)
@@ -129,12 +142,20 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hidden_fields = _hidden_fields(self)
+        for name in self.hidden_fields:
+            self.fields.pop(name)
+
     @extend_schema_field(serializers.DictField(child=FactCheckSerializer()))
     def get_facts(self, customer):
         # fact_checks is prefetched with verified_by by the viewset.
         checks = {check.fact: check for check in customer.fact_checks.all()}
         facts = {}
         for fact in Customer.VERIFIABLE_FACTS:
+            if fact in self.hidden_fields:
+                continue
             check = checks.get(fact)
             verified = bool(check and check.verified_at)
             facts[fact] = FactCheckSerializer(

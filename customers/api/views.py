@@ -27,6 +27,7 @@ from ..validators import normalize_credit_code, normalize_mobile
 from . import serializers as s
 
 ERR_DELETE_ADMIN_ONLY = _("Only an admin can delete a customer.")
+ERR_NO_PERSONAL_PROFILE = _("Your role does not see the owner's personal data.")
 
 
 class HandoverPermission(permissions.IsAuthenticated):
@@ -35,6 +36,18 @@ class HandoverPermission(permissions.IsAuthenticated):
     def has_permission(self, request, view):
         user = request.user
         return super().has_permission(request, view) and (user.is_admin_role or user.is_manager)
+
+
+class PersonalProfilePermission(ArchivePermission):
+    """The owner's personal data (relations): a 403 for roles that do not see it,
+    whatever the method, so a client learns why rather than finding an empty list."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if user.is_authenticated and not user.sees_personal_profile:
+            self.message = ERR_NO_PERSONAL_PROFILE
+            return False
+        return super().has_permission(request, view)
 
 
 class CustomerDeletePermission(ArchivePermission):
@@ -231,7 +244,11 @@ class RelationFilter(ChildFilter):
 
 
 class RelationViewSet(ChildViewSet):
+    """Family and social relations of customers' owners: not for roles that do not see
+    the owner's personal data (finance), who get a 403."""
+
     model = Relation
+    permission_classes = [PersonalProfilePermission]
     serializer_class = s.RelationOutputSerializer
     input_serializer_class = s.RelationInputSerializer
     filterset_class = RelationFilter
