@@ -16,3 +16,9 @@ class EditConflict(DomainError):
     def __init__(self, message, *, fields: list[str]):
         super().__init__(message, code="conflict")
         self.fields = fields
+
+
+def add_domain_error(form, error: DomainError) -> None:
+    """A service's refusal shown on the form that asked: on the field it names, else
+    above the form."""
+    form.add_error(error.field if error.field in form.fields else None, str(error.message))

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm import audit
-from crm.errors import DomainError, EditConflict
+from crm.errors import DomainError, EditConflict, add_domain_error
 from crm.http import private_file_response
 from crm.pagination import CappedPaginator
 from sales import selectors as sales_selectors
@@ -140,10 +140,6 @@ def can_verify(user) -> bool:
 def _tab_url(customer_pk: int, tab: str) -> str:
     url = reverse("customers:detail", args=[customer_pk])
     return url if tab == "profile" else f"{url}?tab={tab}"
-
-
-def _add_domain_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
 # -- List and detail ----------------------------------------------------------------------
@@ -388,7 +384,7 @@ def customer_create(request):
                     sources=form.sources(),
                 )
             except DomainError as error:
-                _add_domain_error(form, error)
+                add_domain_error(form, error)
             else:
                 messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
                 return redirect(customer)
@@ -420,7 +416,7 @@ def customer_edit(request, pk: int):
             customer = get_customer_for_user(request.user, pk, write=True)
             form = CustomerForm(user=request.user, instance=customer)
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(customer)
@@ -477,7 +473,7 @@ def child_edit(request, pk: int, kind: str, child_pk: int | None = None):
         try:
             services.child_save(actor=request.user, obj=obj)
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("%(kind)s saved.") % {"kind": spec.model._meta.verbose_name.capitalize()})
             return redirect(_tab_url(customer.pk, spec.tab))
@@ -562,7 +558,7 @@ def handover(request):
                 from_user=data["from_user"],
             )
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             count = sum(h.customer_count for h in handovers)
             message = ngettext(

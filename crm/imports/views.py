@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from crm.models import ImportJob
 from crm.pagination import CappedPaginator
 
@@ -43,10 +43,6 @@ def _job_for(request, pk: int) -> ImportJob:
     job = get_object_or_404(ImportJob.objects.visible_to(request.user).select_related("created_by", "undone_by"), pk=pk)
     background.reap(job)
     return job
-
-
-def _add_domain_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
 # -- History --------------------------------------------------------------------------------
@@ -88,7 +84,7 @@ def upload(request):
                 defaults=form.defaults(),
             )
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             rejected.remembered_for_fixed_file(job)
             return redirect("imports:mapping", job.pk)
@@ -118,7 +114,7 @@ def mapping_confirm(request, pk: int):
                 actor=request.user, job=job, columns=form.columns(), remember=form.cleaned_data["remember"]
             )
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             return _start(request, job, background.DRY_RUN)
     importer = engine.importer_for(job.kind)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from crm.http import private_file_response
 from crm.models import AuditEvent
 from crm.pagination import CappedPaginator
@@ -58,10 +58,6 @@ ZERO = Decimal("0.00")
 def _require_admin(user) -> None:
     if not user.is_admin_role:
         raise PermissionDenied
-
-
-def _add_domain_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
 def _filtered(request) -> bool:
@@ -271,7 +267,7 @@ def _contract_form_page(request, *, contract: Contract, customers=None, initial_
         try:
             contract = services.contract_save(actor=request.user, contract=form.save(commit=False), lines=line_inputs)
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
             return redirect(contract)
@@ -484,7 +480,7 @@ def _save_after_sales(request, form) -> bool:
     try:
         services.after_sales_save(actor=request.user, request=form.save(commit=False))
     except DomainError as error:
-        _add_domain_error(form, error)
+        add_domain_error(form, error)
         return False
     return True
 

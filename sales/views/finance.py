@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from crm.models import User
 from crm.pagination import CappedPaginator, list_context
 from customers.models import Customer
@@ -70,10 +70,6 @@ def _visible_customer(user: User, raw) -> Customer:
     return get_object_or_404(Customer.objects.visible_to(user), pk=pk)
 
 
-def _add_domain_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
-
-
 # -- Payments -----------------------------------------------------------------------------
 
 
@@ -120,7 +116,7 @@ def payment_create(request):
                     order_ids=form.order_ids(),
                 )
             except DomainError as error:
-                _add_domain_error(form, error)
+                add_domain_error(form, error)
             else:
                 messages.success(request, _("Payment %(number)s recorded.") % {"number": payment.number})
                 return redirect("sales:payment_detail", pk=payment.pk)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from crm.models import AuditEvent
 from crm.pagination import list_context
 from customers.models import Customer, history_field_label
@@ -65,7 +65,7 @@ def _add_domain_error(form, formset, error: DomainError) -> None:
     if error.field == "lines":
         formset._non_form_errors = formset.error_class([str(error.message)], error_class="nonform")
     else:
-        form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        add_domain_error(form, error)
 
 
 # -- List ------------------------------------------------------------------------------------

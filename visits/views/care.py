@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from crm.pagination import list_context
 
 from ..forms.care import CampaignForm, CareMessageFilter, HolidayForm, MessageTemplateForm
@@ -24,10 +24,6 @@ from ..models import Campaign, CareMessage, Holiday, MessageTemplate
 from ..services import campaigns, care
 
 PAGE_SIZE = 25
-
-
-def _add_domain_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
 def _require_care_role(user) -> None:
@@ -66,7 +62,7 @@ def template_edit(request, pk: int | None = None):
         try:
             care.message_template_save(actor=request.user, template=form.save(commit=False))
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("Template %(name)s saved.") % {"name": template.name})
             return redirect("visits:template_list")
@@ -101,7 +97,7 @@ def holiday_edit(request, pk: int | None = None):
         try:
             care.holiday_save(actor=request.user, holiday=form.save(commit=False))
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("Holiday %(name)s saved.") % {"name": holiday.name})
             return redirect("visits:holiday_list")
@@ -168,7 +164,7 @@ def campaign_edit(request, pk: int | None = None):
                 selection=form.selection(),
             )
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             return redirect(campaign)
     return render(request, "care/campaign_form.html", {"form": form, "campaign": campaign})

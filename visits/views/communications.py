@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm import exports
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from crm.exports import DATETIME, Column, person
 from crm.http import private_file_response
 from crm.pagination import list_context
@@ -28,10 +28,6 @@ from ..models import Communication
 from ..services import communications as services
 
 PAGE_SIZE = 25
-
-
-def _add_domain_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
 def _record_for_user(user, pk: int, *, write: bool = False) -> Communication:
@@ -122,7 +118,7 @@ def communication_create(request, pk: int):
         try:
             services.communication_save(actor=request.user, record=form.save(commit=False))
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("Communication logged."))
             return redirect(customer_timeline_url(customer.pk))
@@ -148,7 +144,7 @@ def communication_edit(request, pk: int):
         try:
             services.communication_save(actor=request.user, record=form.save(commit=False))
         except DomainError as error:
-            _add_domain_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("visits:communication_detail", pk=record.pk)

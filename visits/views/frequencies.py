@@ -9,13 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from customers.models import Customer
 
 from ..forms.visits import FrequencyForm
 from ..models import VisitFrequency
 from ..services import cadence
-from .plans import add_domain_error
 
 
 def _require_admin(user) -> None:

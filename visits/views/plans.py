@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from crm.pagination import list_context
 from customers.models import Customer
 from customers.views import customer_from_query
@@ -40,10 +40,6 @@ def get_plan_for_user(user, pk: int, *, write: bool = False) -> VisitPlan:
     if write and not plan.can_edit:
         raise PermissionDenied
     return plan
-
-
-def add_domain_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
 def _require_writer(user) -> None:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm import exports
-from crm.errors import DomainError
+from crm.errors import DomainError, add_domain_error
 from crm.exports import DATE, DATETIME, INTEGER, Column, person
 from crm.http import private_file_response
 from crm.pagination import list_context
@@ -28,7 +28,6 @@ from customers.views import customer_from_query
 from ..forms.visits import CheckInForm, VisitFilter, VisitLogForm
 from ..models import Visit, VisitLevel, VisitPhoto
 from ..services import visits as services
-from .plans import add_domain_error
 
 PAGE_SIZE = 25
 
