@@ -130,7 +130,7 @@ class Customer(models.Model):
         POSTGRADUATE = "postgraduate", _("Postgraduate")
 
     # Company
-    code = models.CharField(_("customer code"), max_length=20, unique=True)
+    code = models.CharField(_("customer code"), max_length=20)
     name = models.CharField(_("name"), max_length=100)
     type = models.CharField(_("type"), max_length=20, choices=Type.choices)
     industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices)
@@ -145,7 +145,6 @@ class Customer(models.Model):
         max_length=18,
         null=True,
         blank=True,
-        unique=True,
         validators=[validate_credit_code],
     )
     phone = models.CharField(_("mobile"), max_length=11, blank=True, validators=[validate_mobile])
@@ -244,6 +243,12 @@ class Customer(models.Model):
             models.Index(fields=["completeness"]),
             models.Index(fields=["name", "city"]),
             models.Index(fields=["phone"]),
+        ]
+        # Constraints rather than unique=True, which adds to each a second index, for
+        # LIKE 'prefix%', that no query uses (searches go through search_tokens).
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="customer_code_unique"),
+            models.UniqueConstraint(fields=["credit_code"], name="customer_credit_code_unique"),
         ]
 
     def __str__(self):

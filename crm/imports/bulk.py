@@ -106,7 +106,11 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
         return []
     table = model._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
+        # The sequence is looked up once (a scalar subquery), not once per id.
+        cursor.execute(
+            f"SELECT nextval((SELECT pg_get_serial_sequence('{table}', 'id'))::regclass) FROM generate_series(1, %s)",
+            [count],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
