@@ -198,9 +198,10 @@ def copy(sql: str, data: bytes) -> None:
         pipe.add(sql, data)
         return
     with connection.cursor() as cursor:
-        cursor.copy_expert(sql, io.BytesIO(data), size=COPY_READ_SIZE)
+        cursor.copy_expert(sql, io.BytesIO(data), COPY_READ_SIZE)
 
 
+# Passed by position: Django's debug cursor (DEBUG=True) takes no keyword arguments.
 COPY_READ_SIZE = 1 << 20
 _PIPE: contextvars.ContextVar = contextvars.ContextVar("crm_imports_pipe", default=None)
 
@@ -266,7 +267,7 @@ class Pipe:
         try:
             with self.wrap_errors, self.raw.cursor() as cursor:
                 for sql, data in batch:
-                    cursor.copy_expert(sql, io.BytesIO(data), size=COPY_READ_SIZE)
+                    cursor.copy_expert(sql, io.BytesIO(data), COPY_READ_SIZE)
                 for sql in self.after_batch:
                     cursor.execute(sql)
         except BaseException:
@@ -318,7 +319,7 @@ def copy_update(model: type[models.Model], rows: list[dict], attnames: list[str]
         cursor.execute(
             f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT {column_list} FROM {table} WITH NO DATA"
         )
-        cursor.copy_expert(f"COPY {temp} ({column_list}) FROM STDIN", io.BytesIO(data), size=COPY_READ_SIZE)
+        cursor.copy_expert(f"COPY {temp} ({column_list}) FROM STDIN", io.BytesIO(data), COPY_READ_SIZE)
         cursor.execute(f"UPDATE {table} t SET {assignments} FROM {temp} u WHERE t.id = u.id")
         count = cursor.rowcount
         cursor.execute(f"DROP TABLE {temp}")

@@ -309,6 +309,34 @@ def test_a_run_reads_in_a_constant_number_of_queries(sheet, run_import, upload):
     assert queries_for(3) == queries_for(60)
 
 
+def test_a_reimport_reads_in_a_constant_number_of_queries(sheet, run_import, upload):
+    """Matched customers and their main contacts are read with the fields planning and
+    writing use, once per chunk: none is left to be loaded row by row."""
+
+    def rows(count, city, contact):
+        return [
+            row(code=f"KH{n:06d}", credit=valid_credit_code(700 + n), name=f"客户{n}", city=city, contact=contact)
+            for n in range(count)
+        ]
+
+    run_import(sheet(rows(30, "临沂", "张三")))
+
+    def queries_for(count, city, contact, *, commit):
+        job = upload(sheet(rows(count, city, contact)))
+        with CaptureQueriesContext(connection) as captured:
+            if commit:
+                engine.job_commit(job=job)
+            else:
+                engine.job_dry_run(job=job)
+        assert job.counts["updated"] == count
+        return len(captured.captured_queries)
+
+    assert queries_for(3, "寿光", "李四", commit=False) == queries_for(30, "寿光", "李四", commit=False)
+    assert queries_for(3, "寿光", "李四", commit=True) == queries_for(30, "济南", "王五", commit=True)
+    assert set(Customer.objects.values_list("city", flat=True)) == {"济南"}
+    assert Contact.objects.filter(name="王五", is_primary=True).count() == 30
+
+
 def test_undo_deletes_what_was_created_and_restores_what_was_updated(sheet, run_import, admin_user, own_customer):
     own_customer.code, own_customer.credit_code, own_customer.city = "KH900002", CODE_B, "济南"
     own_customer.save()
