@@ -15,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -410,6 +411,18 @@ def customer_history(user, customer: "Customer"):
     events = AuditEvent.objects.visible_to(user).filter(customer=customer)
     if not user.sees_personal_profile:
         events = events.exclude(object_type=Relation._meta.model_name)
+        # An edit or a verification of the personal profile alone would show as an
+        # entry naming no field: left out.
+        hidden = [
+            f"{prefix}{name}" for name in Customer.hidden_fields_for(user) for prefix in ("", "source:", "verified:")
+        ]
+        table = AuditEvent._meta.db_table
+        only_hidden = RawSQL(
+            f"{table}.changes <> '{{}}'::jsonb AND {table}.changes - %s::text[] = '{{}}'::jsonb",
+            [hidden],
+            output_field=models.BooleanField(),
+        )
+        events = events.alias(only_hidden=only_hidden).exclude(object_type=Customer._meta.model_name, only_hidden=True)
     return events
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from crm.models import User
+from crm.models import AuditEvent, User
 from customers import services
 from customers.api.views import ERR_NO_PERSONAL_PROFILE
 from customers.models import Customer, FactSource, Relation
@@ -186,6 +186,15 @@ class TestHistory:
             assert not any(personal in name for personal in PERSONAL_LABELS), name
         assert "relation" not in {row["event"].object_type for row in response.context["history_rows"]}
 
+    def test_finance_gets_no_entry_naming_no_field(self, login, finance, history):
+        """The second edit and the verification touched the personal profile alone."""
+        rows = login(finance).get(detail_url(history, "history")).context["history_rows"]
+        assert [row for row in rows if row["event"].changes and not row["changes"]] == []
+        updates = [row for row in rows if row["event"].action == AuditEvent.Action.UPDATE]
+        assert len(updates) == 1 and label("city") in [str(name) for name, _old, _new in updates[0]["changes"]]
+        entries = login(finance).get(detail_url(history, "timeline")).context["timeline_entries"]
+        assert [e for e in entries if e["kind"] == "history" and e["obj"].changes and not e["changes"]] == []
+
     @pytest.mark.parametrize("role", OTHER_ROLES)
     def test_other_roles_see_every_change(self, login, request, history, role):
         response = login(request.getfixturevalue(role)).get(detail_url(history, "history"))
@@ -197,6 +206,8 @@ class TestHistory:
         # The value, its source and its verification.
         assert sum(label("boss_economic_situation") in name for name in labels) == 3
         assert "relation" in {row["event"].object_type for row in response.context["history_rows"]}
+        updates = [row for row in response.context["history_rows"] if row["event"].action == "update"]
+        assert len(updates) == 3
 
     def test_finance_timeline_names_no_personal_field(self, login, finance, history):
         response = login(finance).get(detail_url(history, "timeline"))
