@@ -62,7 +62,11 @@ def completeness_of(values: dict, verified: set[str], has_contact: bool, has_doc
     when it is verified; a contact and a qualification document are expected too."""
     expected = Customer.EXPECTED_FACTS
     filled = sum(1 for f in expected if values.get(f) not in (None, "", [])) + has_contact + has_document
-    checked = sum(1 for f in Customer.VERIFIABLE_FACTS if f in verified and values.get(f) not in (None, ""))
+    checked = (
+        sum(1 for f in Customer.VERIFIABLE_FACTS if f in verified and values.get(f) not in (None, ""))
+        if verified
+        else 0
+    )
     total = len(expected) + 2 + len(Customer.VERIFIABLE_FACTS)
     return round(100 * (filled + checked) / total)
 
