@@ -222,6 +222,9 @@ class ImportJob(models.Model):
     headers = models.JSONField(_("headers"), default=list)
     # A few values of each column from the first rows, for the mapping page.
     samples = models.JSONField(_("sample values"), default=list, blank=True, editable=False)
+    # The language of the admin who started the last run: its report (rejects and
+    # warnings) is written in it, also by a worker that speaks another.
+    language = models.CharField(_("report language"), max_length=10, blank=True, editable=False)
     # The field of each column ("" = not imported), as confirmed by the admin.
     mapping = models.JSONField(_("column mapping"), default=list)
     mapping_confirmed = models.BooleanField(_("mapping confirmed"), default=False)

@@ -17,9 +17,10 @@ The job pages reap the job they show, and the nightly run reaps every such job.
 import contextlib
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.errors import DomainError
@@ -123,7 +124,8 @@ def start(*, actor, job: ImportJob, action: str, mode: str | None = None) -> boo
         if mode not in ImportJob.Mode.values:
             raise ValueError(mode)
         job.mode = mode
-        job.save(update_fields=["mode"])
+    job.language = translation.get_language() or settings.LANGUAGE_CODE
+    job.save(update_fields=["mode", "language"])
     if job.rows_total <= INLINE_ROWS:
         run(job_id=job.pk, action=action)
         job.refresh_from_db()
@@ -155,7 +157,9 @@ def run(*, job_id: int, action: str, progress=None) -> ImportJob:
 
         step = engine.job_commit if action == COMMIT else engine.job_dry_run
         try:
-            return step(job=job, progress=publish)
+            # In the language of whoever started it (the command line: the caller's own).
+            with translation.override(job.language) if job.language else contextlib.nullcontext():
+                return step(job=job, progress=publish)
         finally:
             cache.delete(progress_key(job_id))
 

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from crm import nightly
 from crm.imports import background
+from crm.imports.cleaning import ERR_PROVINCE
 from crm.models import ImportJob, ImportMapping
 from customers import services
 from customers.models import Customer
@@ -459,6 +460,28 @@ def test_progress_published_while_running(admin):
     assert seen[0] == {"action": "commit", "state": "running", "done": 0, "total": 3}
     assert seen[-1] == {"action": "commit", "state": "running", "done": 3, "total": 3}
     assert cache.get(background.progress_key(job.pk)) is None
+
+
+def test_a_worker_writes_the_report_in_the_language_of_the_admin_who_started_it(
+    admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    job = uploaded(admin)
+    monkeypatch.setattr(background, "INLINE_ROWS", 0)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        post_mapping(admin, job, MAPPING)
+    assert len(callbacks) == 1
+    job.refresh_from_db()
+    assert job.language == "en"
+    # A worker speaks the site's default language.
+    with translation.override("zh-hans"):
+        background.run(job_id=job.pk, action=background.DRY_RUN)
+    job.refresh_from_db()
+    [reject] = job.report["rejects"]
+    with translation.override("en"):
+        english = str(ERR_PROVINCE)
+    with translation.override("zh-hans"):
+        assert str(ERR_PROVINCE) != english
+    assert reject["message"] == english
 
 
 class _Holder(threading.Thread):
