@@ -27,7 +27,7 @@ from crm.errors import DomainError
 from crm.models import AuditEvent, ImportJob
 
 from . import base, mapping, readers
-from .bulk import NULL, CopyInsert, Pipe, json_text, text_value
+from .bulk import NULL, CopyInsert, Pipe, allocate_ids, json_text, text_value
 from .cleaning import CellError, as_text
 
 ERR_ADMIN_ONLY = gettext_lazy("Only admins import spreadsheets.")
@@ -227,6 +227,7 @@ class Run:
             ["action", "customer_id", "object_type", "object_id", "object_repr", "changes", "version"]
         )
         self.undo = {"created": [], "updated": {}, "deleted": []}
+        self._ids: dict = {}
         # The importer's scratch space across chunks (rows seen, lookups).
         self.state: dict = {}
         # During a commit: the pipe the COPYs go through (bulk.Pipe).
@@ -255,6 +256,18 @@ class Run:
                 NULL if version is None else int(version),
             )
         )
+
+    def ids(self, model, count: int) -> list[int]:
+        """`count` fresh primary keys of `model`, drawn from its sequence a file's worth
+        at a time: a chunked run asks the database once, not once a chunk (such a query
+        waits for the COPYs in flight). Ids left unused are gaps, as a rolled-back
+        insert leaves."""
+        pool = self._ids.setdefault(model, [])
+        if count > len(pool):
+            pool.extend(allocate_ids(model, max(count - len(pool), self.job.rows_total)))
+        taken = pool[:count]
+        del pool[:count]
+        return taken
 
     def created(self, model, ids) -> None:
         if ids:

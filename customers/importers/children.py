@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.imports import cleaning as c
 from crm.imports.base import CREATED, UNCHANGED, UPDATED, Column, CreateSnapshot, Importer, register
-from crm.imports.bulk import CopyInsert, allocate_ids
+from crm.imports.bulk import CopyInsert
 from crm.models import AuditEvent
 from customers.models import Contact, Customer, QualificationDocument
 from customers.services import refresh_derived
@@ -103,7 +103,7 @@ class ChildImporter(Importer):
         updates = [r for r in records if r.outcome == UPDATED]
         writer = CopyInsert(self.model)
         snapshot = run.state["snapshot"]
-        ids = allocate_ids(self.model, len(creates))
+        ids = run.ids(self.model, len(creates))
         for record, pk in zip(creates, ids, strict=True):
             customer_id = record.extra["customer"]["id"]
             row = {**record.extra["values"], "id": pk, "customer_id": customer_id}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.imports import cleaning as c
 from crm.imports.base import CREATED, UNCHANGED, UPDATED, Column, CreateSnapshot, Importer, register
-from crm.imports.bulk import CopyInsert, allocate_ids, copy_update, next_values
+from crm.imports.bulk import CopyInsert, copy_update, next_values
 from crm.imports.cleaning import fold
 from crm.models import AuditEvent
 from customers.models import Contact, Customer
@@ -376,9 +376,9 @@ class CustomerImporter(Importer):
         creates = [r for r in records if r.outcome == CREATED]
         if not creates:
             return
-        ids = allocate_ids(Customer, len(creates))
+        ids = run.ids(Customer, len(creates))
         codes = iter(self._new_codes(sum(1 for r in creates if not r.extra["values"].get("code")), run))
-        contact_ids = iter(allocate_ids(Contact, sum(1 for r in creates if r.extra["contact"])))
+        contact_ids = iter(run.ids(Contact, sum(1 for r in creates if r.extra["contact"])))
         for record, pk in zip(creates, ids, strict=True):
             values = record.extra["values"]
             values["id"] = pk
@@ -513,7 +513,7 @@ class CustomerImporter(Importer):
         copy_update(Customer, rows, [*attnames, "version", "updated_at"])
         if new_contacts:
             writer = CopyInsert(Contact)
-            ids = allocate_ids(Contact, len(new_contacts))
+            ids = run.ids(Contact, len(new_contacts))
             for pk, (customer_id, contact) in zip(ids, new_contacts, strict=True):
                 row = {**contact, "id": pk, "customer_id": customer_id, "is_primary": True}
                 writer.add(row)

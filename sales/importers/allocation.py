@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db.models import F
 
-from crm.imports.bulk import CopyInsert, allocate_ids, copy_update
+from crm.imports.bulk import CopyInsert, copy_update
 from crm.models import AuditEvent
 from sales.models import Allocation, Order, Payment
 
@@ -72,7 +72,7 @@ def allocate(run, payments: list[dict], orders: dict[int, list[Order]]) -> dict[
     }
     new = [(key, amount) for key, amount in made.items() if key not in existing]
     writer = CopyInsert(Allocation)
-    ids = allocate_ids(Allocation, len(new))
+    ids = run.ids(Allocation, len(new))
     for pk, ((payment_id, order_id), amount) in zip(ids, new, strict=True):
         writer.add({"id": pk, "payment_id": payment_id, "order_id": order_id, "amount": amount})
     writer.flush()

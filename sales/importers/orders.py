@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import audit
 from crm.imports import cleaning as c
 from crm.imports.base import CREATED, UNCHANGED, UPDATED, Column, CreateSnapshot, Importer, register
-from crm.imports.bulk import CopyInsert, allocate_ids, copy_update
+from crm.imports.bulk import CopyInsert, copy_update
 from crm.models import AuditEvent
 from customers.importers.common import CUSTOMER_REF_COLUMNS, CUSTOMER_REFS, resolve_customers
 from sales import metrics
@@ -232,7 +232,7 @@ class OrderImporter(Importer):
         updates = [p for p in plans if p.outcome == UPDATED]
         run.state["written"] = {p.customer["id"] for p in plans}
         run.state["receivable"] = {p.customer["id"] for p in plans if p.status in Order.RECEIVABLE_STATUSES}
-        order_ids = allocate_ids(Order, len(creates))
+        order_ids = run.ids(Order, len(creates))
         for plan, pk in zip(creates, order_ids, strict=True):
             plan.id = pk
         writer = CopyInsert(Order)
@@ -298,7 +298,7 @@ class OrderImporter(Importer):
 
     def _insert_lines(self, plans, run):
         writer = CopyInsert(OrderLine)
-        ids = allocate_ids(OrderLine, sum(len(p.lines) for p in plans))
+        ids = run.ids(OrderLine, sum(len(p.lines) for p in plans))
         numbers = iter(ids)
         for plan in plans:
             for product, quantity, price, policy in plan.lines:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.imports import cleaning as c
 from crm.imports.base import CREATED, UNCHANGED, Column, CreateSnapshot, Importer, register
-from crm.imports.bulk import CopyInsert, allocate_ids, copy_update, next_values
+from crm.imports.bulk import CopyInsert, copy_update, next_values
 from crm.models import AuditEvent
 from customers.importers.common import CUSTOMER_REF_COLUMNS, CUSTOMER_REFS, ERR_DUPLICATE_ROW, resolve_customers
 from sales import metrics
@@ -119,7 +119,7 @@ class PaymentImporter(Importer):
         creates = sorted((r for r in records if r.outcome == CREATED), key=lambda r: (r.values["date"], r.row))
         if not creates:
             return
-        ids = allocate_ids(Payment, len(creates))
+        ids = run.ids(Payment, len(creates))
         numbers = iter(self._numbers([r.values["date"] for r in creates if not r.values.get("number")]))
         payments = []
         for record, pk in zip(creates, ids, strict=True):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.imports import cleaning as c
 from crm.imports.base import CREATED, UNCHANGED, UPDATED, Column, CreateSnapshot, Importer, register
-from crm.imports.bulk import CopyInsert, allocate_ids
+from crm.imports.bulk import CopyInsert
 from crm.models import AuditEvent
 from customers.importers.common import ERR_DUPLICATE_ROW, changes, same, update_rows
 from customers.importers.customers import INDUSTRY_ALIASES
@@ -104,7 +104,7 @@ class ProductImporter(Importer):
     def write(self, records, run):
         creates = [r for r in records if r.outcome == CREATED]
         writer, snapshot = CopyInsert(Product), run.state["snapshot"]
-        ids = allocate_ids(Product, len(creates))
+        ids = run.ids(Product, len(creates))
         for record, pk in zip(creates, ids, strict=True):
             row = {**record.extra["values"], "id": pk}
             writer.add(row)

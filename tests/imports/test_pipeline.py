@@ -6,6 +6,7 @@ in Python, and the ones it leaves to the database."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from crm.imports.bulk import CopyInsert, Pipe
@@ -120,6 +121,21 @@ def test_a_row_naming_a_code_drawn_for_an_earlier_row_updates_that_customer(tmp_
     job = run_import(write_csv(tmp_path / "b.csv", rows))
     assert job.counts == {"created": 2, "updated": 1, "unchanged": 0, "rejected": 0}, job.report
     assert Customer.objects.get(code="KH900002").staff == 7
+
+
+def test_ids_are_drawn_once_per_table_for_the_whole_file(tmp_path, upload, rep, chunks_of_two):
+    """Not once a chunk: such a query waits for the COPYs in flight."""
+    from crm.imports import engine
+    from tests.factories import valid_credit_code
+
+    rows = [HEADER, *(row(code=f"KH90{n:04d}", credit=valid_credit_code(900 + n), name=f"客户{n}") for n in range(7))]
+    job = upload(write_csv(tmp_path / "c.csv", rows))
+    with CaptureQueriesContext(connection) as captured:
+        engine.job_commit(job=job)
+    assert job.counts["created"] == 7
+    drawn = [q["sql"] for q in captured.captured_queries if "pg_get_serial_sequence" in q["sql"]]
+    assert len(drawn) == 2 and {"customers_customer" in sql for sql in drawn} == {True, False}
+    assert Customer.objects.count() == 7 and Contact.objects.values("customer").distinct().count() == 7
 
 
 def test_search_fields_the_database_must_compute_are_computed_there(tmp_path, run_import, rep):
