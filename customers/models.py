@@ -413,26 +413,31 @@ def customer_history(user, customer: "Customer"):
         events = events.exclude(object_type=Relation._meta.model_name)
         # An edit or a verification of the personal profile alone would show as an
         # entry naming no field: left out.
-        hidden = [
-            f"{prefix}{name}" for name in Customer.hidden_fields_for(user) for prefix in ("", "source:", "verified:")
-        ]
         table = AuditEvent._meta.db_table
         only_hidden = RawSQL(
             f"{table}.changes <> '{{}}'::jsonb AND {table}.changes - %s::text[] = '{{}}'::jsonb",
-            [hidden],
+            [sorted(_hidden_change_keys(user))],
             output_field=models.BooleanField(),
         )
         events = events.alias(only_hidden=only_hidden).exclude(object_type=Customer._meta.model_name, only_hidden=True)
     return events
 
 
+def _hidden_change_keys(user) -> frozenset[str]:
+    """The keys of a customer event's changes `user` may not read: each hidden field,
+    its source and its verification."""
+    return frozenset(
+        f"{prefix}{name}" for name in Customer.hidden_fields_for(user) for prefix in ("", "source:", "verified:")
+    )
+
+
 def history_changes(user, event) -> dict:
     """An event's {field: [old, new]} without the owner's personal profile (also its
     "source:" and "verified:" entries) for a user who does not see it."""
-    hidden = Customer.hidden_fields_for(user)
+    hidden = _hidden_change_keys(user)
     if not hidden or event.object_type != Customer._meta.model_name:
         return event.changes
-    return {name: pair for name, pair in event.changes.items() if name.rpartition(":")[2] not in hidden}
+    return {name: pair for name, pair in event.changes.items() if name not in hidden}
 
 
 class CustomerShare(models.Model):
