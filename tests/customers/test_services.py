@@ -134,6 +134,20 @@ class TestSearch:
         # Both bigrams present but not adjacent: no match.
         assert Customer.objects.search("牧有").count() == 0
 
+    def test_single_characters_digits_and_characters_beyond_the_bmp(self, rep):
+        # 𠀀 is outside the BMP (two UTF-16 code units, one character to PostgreSQL).
+        a = CustomerFactory(owner=rep, name="𠀀鿿记农资店", phone="13800001234")
+        b = CustomerFactory(owner=rep, name="丰收兽药店", phone="13900005678")
+        c = CustomerFactory(owner=rep, name="一品农资", phone="13700009999")
+        assert list(Customer.objects.search("鿿")) == [a]
+        assert list(Customer.objects.search("𠀀鿿记")) == [a]
+        assert list(Customer.objects.search("丰收")) == [b]
+        assert list(Customer.objects.search("1234")) == [a]
+        assert set(Customer.objects.search("店")) == {a, b}
+        assert set(Customer.objects.search("农资")) == {a, c}
+        assert list(Customer.objects.search("\U00024e00")) == []
+        assert list(Customer.objects.search("一品")) == [c]
+
 
 class TestHandover:
     def test_manager_hands_all_of_a_reps_customers_to_a_teammate(self, manager, rep, teammate, own_customer):

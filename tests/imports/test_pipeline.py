@@ -4,12 +4,14 @@ importer's lookups that run ahead of the previous chunk's COPYs still finding wh
 earlier chunks created when they need it. Also the search fields the importer computes
 in Python, and the ones it leaves to the database."""
 
+import sys
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from crm.imports.bulk import CopyInsert, Pipe
+from crm.imports.bulk import PIPE_SWITCH_INTERVAL, CopyInsert, Pipe
 from crm.models import AuditEvent
 from customers import services
 from customers.importers.customers import CustomerImporter
@@ -78,6 +80,20 @@ def test_foreign_keys_are_checked_when_each_batch_ends(db, own_customer):
         raise AssertionError("the missing customer was not noticed when the batch ended")
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")  # the connection is usable again
+
+
+def test_a_pipe_shortens_the_switch_interval_while_open_and_restores_it_however_it_ends(db, own_customer):
+    before = sys.getswitchinterval()
+    assert before > PIPE_SWITCH_INTERVAL
+    with transaction.atomic(), Pipe.open():
+        assert sys.getswitchinterval() == pytest.approx(PIPE_SWITCH_INTERVAL)
+        with Pipe.open():  # two open at once: the first one's close does not restore it
+            pass
+        assert sys.getswitchinterval() == pytest.approx(PIPE_SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(IntegrityError), transaction.atomic(), Pipe.open():
+        _copy_customer(own_customer, code=own_customer.code)  # taken: unique violation
+    assert sys.getswitchinterval() == before
 
 
 @pytest.fixture
