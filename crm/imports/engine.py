@@ -151,8 +151,12 @@ def _inspect(job: ImportJob, importer: base.Importer) -> None:
 
 
 def _locate(job: ImportJob) -> readers.Located:
-    """The job's sheet and header, read again from the stored file."""
-    tables = readers.open_tables(job.file.path)
+    """The job's sheet and header, read again from the stored file. The file passed
+    the safety checks when it was uploaded; they are not run again (a third of a
+    second on a 100,000-row xlsx) unless the stored file is no longer what was hashed."""
+    with open(job.file.path, "rb") as handle:
+        unchanged = _sha256(handle) == job.sha256
+    tables = readers.open_tables(job.file.path, checked=unchanged)
     table = next((t for t in tables if t.sheet == job.sheet), tables[0])
     return readers.Located(table, job.header_row, list(job.headers), 0)
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 
 from crm.errors import DomainError
-from crm.imports import readers
+from crm.imports import engine, readers
 from crm.models import ImportJob
 from customers.models import Customer
 from tests.factories import valid_credit_code
@@ -268,3 +268,23 @@ def test_uploaded_file_over_the_limit_refused_before_it_is_stored(admin_user, se
             actor=admin_user, kind="customers", file=SimpleUploadedFile("c.csv", b"x" * 100), original_name="c.csv"
         )
     assert not ImportJob.objects.exists()
+
+
+def test_the_commit_checks_the_stored_xlsx_again_only_if_it_changed(tmp_path, upload, monkeypatch):
+    checks = []
+    check_xlsx = readers.check_xlsx
+    monkeypatch.setattr(readers, "check_xlsx", lambda path, size: checks.append(path) or check_xlsx(path, size))
+    good = write_xlsx(tmp_path / "good.xlsx", [HEADER, ROW])
+    job = upload(good)
+    assert len(checks) == 1
+    assert engine.job_commit(job=job).status == ImportJob.Status.DONE
+    assert len(checks) == 1  # the same bytes: not scanned twice
+    # The stored file swapped for one with entity tricks after the upload: checked, refused.
+    job = upload(good)
+    parts = _workbook_parts(good)
+    parts["xl/workbook.xml"] = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "a">]>' + parts["xl/workbook.xml"]
+    _rezip(job.file.path, parts)
+    with pytest.raises(DomainError, match="DOCTYPE or ENTITY"):
+        engine.job_commit(job=job)
+    assert len(checks) == 3
+    assert Customer.objects.count() == 1
