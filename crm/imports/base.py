@@ -87,6 +87,9 @@ class Importer:
     # Rows handled per chunk; None: the whole file at once (rows that belong together,
     # such as an order's lines, may be anywhere in the file).
     chunk_size: int | None = 5000
+    # The first chunk is smaller: in a commit the database has nothing to do until it
+    # is written (1,000 rows: about 0.5 s sooner for a 100,000-row file).
+    first_chunk_size: int = 1000
     # True when plan() never needs the rows written for earlier chunks of the same run
     # (the importer remembers what it planned in run.state, and calls run.sync() in
     # the rare case it does need them): the engine then plans a chunk while the

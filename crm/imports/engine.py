@@ -396,13 +396,15 @@ def _clean(number: int, cells: list, columns: list[list], run: Run) -> base.Reco
     return record
 
 
-def _chunks(rows, size: int | None):
+def _chunks(rows, size: int | None, first: int | None = None):
     chunk = []
+    limit = min(first, size) if first and size else size
     for row in rows:
         chunk.append(row)
-        if size and len(chunk) >= size:
+        if limit and len(chunk) >= limit:
             yield chunk
             chunk = []
+            limit = size
     if chunk:
         yield chunk
 
@@ -447,7 +449,7 @@ def _chunked(run: Run, progress, pipe: Pipe | None) -> None:
     done, total = 0, job.rows_total
     if progress:
         progress(0, total)
-    for chunk in _chunks(readers.data_rows(located), importer.chunk_size):
+    for chunk in _chunks(readers.data_rows(located), importer.chunk_size, importer.first_chunk_size):
         records = [_clean(number, cells, columns, run) for number, cells in chunk]
         if pipe is not None:
             # The previous chunk's COPYs are still kept: an importer's lookups may run first.

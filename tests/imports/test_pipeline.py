@@ -154,6 +154,23 @@ def test_ids_are_drawn_once_per_table_for_the_whole_file(tmp_path, upload, rep, 
     assert Customer.objects.count() == 7 and Contact.objects.values("customer").distinct().count() == 7
 
 
+def test_the_first_chunk_is_smaller_so_that_the_database_starts_sooner(tmp_path, upload, rep, monkeypatch):
+    from crm.imports import engine
+    from tests.factories import valid_credit_code
+
+    monkeypatch.setattr(CustomerImporter, "chunk_size", 5)
+    monkeypatch.setattr(CustomerImporter, "first_chunk_size", 2)
+    sizes = []
+    plan = CustomerImporter.plan
+    monkeypatch.setattr(
+        CustomerImporter, "plan", lambda self, records, run: sizes.append(len(records)) or plan(self, records, run)
+    )
+    rows = [HEADER, *(row(code=f"KH90{n:04d}", credit=valid_credit_code(900 + n), name=f"客户{n}") for n in range(13))]
+    job = engine.job_commit(job=upload(write_csv(tmp_path / "c.csv", rows)))
+    assert sizes == [2, 5, 5, 1]
+    assert job.counts["created"] == 13 and Customer.objects.count() == 13
+
+
 def test_search_fields_the_database_must_compute_are_computed_there(tmp_path, run_import, rep):
     # Python lowers Ä and İ (and Σ at a word's end) otherwise than a database's locale
     # may; a tab is whitespace to one and maybe not the other.
