@@ -219,6 +219,9 @@ class Run:
         self.header_of = {name: job.headers[i] for i, name in enumerate(job.mapping) if name}
         self.counts = Counter()
         self.rejects: list[dict] = []
+        # Every rejected row's number, also past REPORT_LIMIT: the rejected rows file
+        # holds them all.
+        self.rejected_rows: list[int] = []
         self.warnings: list[dict] = []
         self.truncated = False
         self.now = timezone.now()
@@ -310,6 +313,8 @@ class Run:
     def tally(self, record: base.Record) -> None:
         outcome = base.REJECTED if record.errors else (record.outcome or base.REJECTED)
         self.counts[outcome] += 1
+        if outcome == base.REJECTED:
+            self.rejected_rows.append(record.row)
         for field, message, value in record.errors:
             self._problem(self.rejects, record, field, message, value)
         for field, message, value in record.warnings:
@@ -319,6 +324,7 @@ class Run:
         return {
             "counts": {outcome: self.counts.get(outcome, 0) for outcome in base.OUTCOMES},
             "rejects": self.rejects,
+            "rejected_rows": self.rejected_rows,
             "warnings": self.warnings,
             "truncated": self.truncated,
         }

@@ -16,6 +16,9 @@ from crm.models import ImportJob
 from . import engine, mapping, readers
 
 REASON_HEADER = gettext_lazy("Reason for rejection")
+REASON_NOT_LISTED = gettext_lazy(
+    "Reason not listed: an import's report keeps its first %(limit)s problems. Import this row again to see it."
+)
 
 
 def reasons_by_row(job: ImportJob) -> dict[int, list[str]]:
@@ -27,15 +30,19 @@ def reasons_by_row(job: ImportJob) -> dict[int, list[str]]:
 
 
 def rejected_rows(job: ImportJob):
-    """(headers, rows): the rejected rows as the file had them, each with its reasons."""
+    """(headers, rows): every rejected row as the file had it, each with its reasons
+    (those the report kept: see engine.REPORT_LIMIT)."""
     reasons = reasons_by_row(job)
+    # Reports written before the numbers were kept: the rows their reasons name.
+    numbers = set((job.report or {}).get("rejected_rows") or reasons)
+    not_listed = str(REASON_NOT_LISTED % {"limit": engine.REPORT_LIMIT})
     width = len(job.headers)
     rows = []
-    if reasons:
+    if numbers:
         for number, cells in readers.data_rows(engine._locate(job)):
-            if number in reasons:
+            if number in numbers:
                 cells = list(cells[:width]) + [""] * (width - len(cells))
-                rows.append([*cells, "；".join(reasons[number])])
+                rows.append([*cells, "；".join(reasons[number]) if number in reasons else not_listed])
     return [*job.headers, str(REASON_HEADER)], rows
 
 

@@ -183,6 +183,23 @@ def test_the_rejected_rows_fixed_import_again(admin, tmp_path):
     assert Customer.objects.get(name="火星牧业").province == "37"
 
 
+def test_the_rejected_rows_file_holds_every_rejected_row_past_the_report_limit(admin, monkeypatch):
+    from crm.imports import engine
+
+    monkeypatch.setattr(engine, "REPORT_LIMIT", 2)
+    rows = [[f"火星{n}号牧业", "养殖场", "兽药", "火星", "临沂", ""] for n in range(5)]
+    job = previewed(admin, rows=[ROWS[0], *rows])
+    admin.post(reverse("imports:commit", args=[job.pk]), {"mode": "all_valid"})
+    job.refresh_from_db()
+    assert job.counts["rejected"] == 5 and len(job.report["rejects"]) == 2 and job.report["truncated"]
+    response = admin.get(reverse("imports:rejected", args=[job.pk]))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    found = [list(r) for r in workbook.active.iter_rows(values_only=True)][1:]
+    assert [r[0] for r in found] == [r[0] for r in rows]
+    assert ["省份" in r[6] for r in found] == [True, True, False, False, False]
+    assert all("keeps its first 2 problems" in r[6] for r in found[2:])
+
+
 def test_defaults_for_new_customers(admin, rep):
     rows = [["甲牧业", "山东", "临沂"]]
     response = post_upload(
