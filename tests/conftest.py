@@ -101,8 +101,10 @@ def other_customer(outsider):
 
 
 @pytest.fixture
-def login(client):
-    """login(user) signs the test client in as that user and returns the client."""
+def login(client, db):
+    """login(user) signs the test client in as that user and returns the client. It
+    needs the database: a test that takes its user by name (request.getfixturevalue)
+    is then a database test from the start, not one that opens a connection late."""
 
     def _login(user):
         client.force_login(user)
