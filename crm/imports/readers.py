@@ -16,6 +16,7 @@ header are skipped). Rows are (row number as the spreadsheet shows it, cells).
 
 import codecs
 import csv
+import hashlib
 import io
 import os
 import re
@@ -120,13 +121,24 @@ def sniff(head: bytes) -> str:
     return "csv"
 
 
-def open_tables(path, *, checked: bool = False) -> list[Table]:
-    """Every sheet of the file at `path`, after the size, type and safety checks (the
-    xlsx checks only unless the caller has `checked` this very file before)."""
+def sha256(handle) -> str:
+    """The SHA-256 of a binary file's whole content; the handle is left at the start."""
+    digest = hashlib.sha256()
+    handle.seek(0)
+    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def open_tables(path, *, checked_sha256: str = "") -> list[Table]:
+    """Every sheet of the file at `path`, after the size, type and safety checks. An
+    xlsx whose SHA-256 is `checked_sha256` (a file that passed them when it was
+    uploaded) is not scanned again: a third of a second on 100,000 rows."""
     size = check_size(path)
     with open(path, "rb") as handle:
-        head = handle.read(8192)
-    kind = sniff(head)
+        kind = sniff(handle.read(8192))
+        checked = kind == "xlsx" and bool(checked_sha256) and sha256(handle) == checked_sha256
     if kind == "xlsx":
         if not checked:
             check_xlsx(path, size)
