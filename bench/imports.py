@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from crm.imports import engine
 from crm.models import AuditEvent, ImportJob, User
 from customers.models import Contact, Customer
 
@@ -113,7 +114,7 @@ def clean_up() -> dict:
         cursor.execute(f"DELETE FROM {Customer._meta.db_table} WHERE id IN (SELECT id FROM bench_gone)")
         counts["customers"] = cursor.rowcount
         for job in jobs:
-            job.file.delete(save=False)
+            engine.delete_stored(job)
         counts["import jobs"] = ImportJob.objects.filter(pk__in=[job.pk for job in jobs]).delete()[0]
     with connection.cursor() as cursor:
         for model in (Customer, Contact, AuditEvent):

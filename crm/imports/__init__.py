@@ -30,7 +30,9 @@ job_create(*, actor, kind, file, original_name, mode="all_valid", destroyed="rej
     (MEDIA_ROOT/imports/...), its SHA-256 and size, checks it (size, type, safety),
     finds the sheet and header row, guesses the mapping (or takes the one remembered
     for these headers: job.mapping_confirmed stays False until an admin confirms) and
-    counts the data rows (job.rows_total). A refused file leaves no job and no file.
+    counts the data rows (job.rows_total); an xlsx's rows are kept beside it
+    (FILE.rows) for the later reads. A refused file leaves no job and no file.
+    engine.delete_stored(job) removes both.
     mode: ImportJob.Mode.ALL_VALID | ALL_OR_NOTHING. destroyed: ImportJob.Destroyed.REJECT |
     SKIP_FIELD (a mobile or credit code Excel turned into 1.38E+10: reject the row, or
     store it without that value with a warning). defaults: {column name: raw value}
@@ -75,9 +77,10 @@ The history: every change of a commit is an AuditEvent with actor = job.created_
 batch = job.batch and reason "Import #<id>: <file name>"; `AuditEvent.objects.filter(
 batch=job.batch)` is what an import did.
 
-The rejected rows as a file (for the page's download): re-read the stored file with
-engine._locate(job) and readers.data_rows(), keep the rows whose number appears in
-job.report["rejects"], and add the messages as a reason column.
+The rejected rows as a file (for the page's download): read the rows again with
+engine._locate(job) and readers.data_rows() (an xlsx's rows as the upload kept them,
+readers.keep_rows), keep the rows whose number appears in job.report["rejects"], and
+add the messages as a reason column.
 
 CLI: python manage.py import_data KIND FILE [--dry-run] [--all-or-nothing]
      [--skip-destroyed] [--user USERNAME] [--set FIELD=VALUE ...] [--progress]

@@ -100,9 +100,16 @@ def job_create(
         _clean_defaults(job, importer)
         job.save()
     except BaseException:
-        job.file.delete(save=False)
+        delete_stored(job)
         raise
     return job
+
+
+def delete_stored(job: ImportJob) -> None:
+    """The job's stored file and the rows kept from it."""
+    if job.file:
+        readers.remove_kept(job.file.path)
+        job.file.delete(save=False)
 
 
 # The mapping page shows each column's first few values, taken from the first rows
@@ -131,6 +138,8 @@ def _inspect(job: ImportJob, importer: base.Importer) -> None:
     job.mapping = remembered or mapping.guess(importer, located.headers)
     job.mapping_confirmed = False
     job.samples = [[] for _header in located.headers]
+    # Every row is read to count them: an xlsx's are kept for the dry run and the commit.
+    located.table = readers.keep_rows(located.table, job.file.path, job.sha256)
     count = 0
     for count, (_number, cells) in enumerate(readers.data_rows(located), start=1):
         if count <= SAMPLE_ROWS:
@@ -141,10 +150,9 @@ def _inspect(job: ImportJob, importer: base.Importer) -> None:
 
 
 def _locate(job: ImportJob) -> readers.Located:
-    """The job's sheet and header, read again from the stored file (which passed the
-    safety checks when it was uploaded, with this SHA-256)."""
-    tables = readers.open_tables(job.file.path, checked_sha256=job.sha256)
-    table = next((t for t in tables if t.sheet == job.sheet), tables[0])
+    """The job's sheet and header: the rows kept at upload, or the stored file read again
+    (which passed the safety checks when it was uploaded, with this SHA-256)."""
+    table = readers.open_sheet(job.file.path, job.sheet, checked_sha256=job.sha256)
     return readers.Located(table, job.header_row, list(job.headers), 0)
 
 

@@ -2,7 +2,9 @@
 lines skipped, line breaks in quoted cells kept; and bad or hostile files refused
 with a message that names the problem, leaving nothing behind."""
 
+import datetime
 import io
+import os
 import zipfile
 
 import pytest
@@ -18,6 +20,7 @@ from .conftest import csv_bytes, write_csv, write_xlsx
 
 HEADER = ["客户名称", "客户类型", "行业", "省份", "城市", "主营产品"]
 ROW = ["临沂康达兽药经营部", "经销商", "兽药", "山东", "临沂", "疫苗"]
+ROW2 = ["潍坊牧原养殖场", "养殖场", "兽药", "山东", "潍坊", "饲料"]
 
 
 @pytest.fixture(autouse=True)
@@ -288,3 +291,87 @@ def test_the_commit_checks_the_stored_xlsx_again_only_if_it_changed(tmp_path, up
         engine.job_commit(job=job)
     assert len(checks) == 3
     assert Customer.objects.count() == 1
+
+
+# -- The rows kept at upload -----------------------------------------------------------------
+
+
+def _no_file_reading(monkeypatch):
+    def refuse(path):
+        raise AssertionError(f"{path} read again")
+
+    monkeypatch.setattr(readers, "_xlsx_tables", refuse)
+    monkeypatch.setattr(readers, "_csv_table", refuse)
+
+
+def test_rows_kept_at_upload_are_the_rows_the_reader_gave(tmp_path, upload, monkeypatch):
+    rows = [
+        HEADER,
+        [*ROW[:5], 13812345678],
+        [],
+        ["潍坊牧原养殖场", None, 0.5, datetime.date(2023, 5, 7), datetime.datetime(2023, 5, 7, 8, 30), True],
+    ]
+    job = upload(write_xlsx(tmp_path / "c.xlsx", rows, title="客户档案", extra_sheets=[("说明", [["备注"]])]))
+    read = [list(table.rows()) for table in readers.open_tables(job.file.path) if table.sheet == job.sheet][0]
+    assert read[3][1][:2] == ["临沂康达兽药经营部", "经销商"] and read[5][1][3] == datetime.date(2023, 5, 7)
+    _no_file_reading(monkeypatch)
+    kept = readers.open_sheet(job.file.path, job.sheet, checked_sha256=job.sha256)
+    assert (kept.kind, kept.sheet) == ("xlsx", "客户")
+    assert list(kept.rows()) == read
+
+
+def test_the_dry_run_and_the_commit_do_not_read_the_xlsx_again(tmp_path, upload, monkeypatch):
+    job = upload(write_xlsx(tmp_path / "c.xlsx", [HEADER, ROW, [], ROW2]))
+    _no_file_reading(monkeypatch)
+    assert engine.job_dry_run(job=job).created_count == 2
+    job = engine.job_commit(job=job)
+    assert (job.status, job.created_count) == (ImportJob.Status.DONE, 2)
+    assert sorted(Customer.objects.values_list("name", flat=True)) == sorted([ROW[0], ROW2[0]])
+
+
+def test_a_csv_is_read_again_not_kept(tmp_path, upload):
+    job = upload(write_csv(tmp_path / "c.csv", [HEADER, ROW]))
+    assert not os.path.exists(readers.kept_path(job.file.path))
+    assert engine.job_commit(job=job).created_count == 1
+
+
+def test_kept_rows_are_not_used_for_a_file_that_changed_since(tmp_path, upload):
+    job = upload(write_xlsx(tmp_path / "c.xlsx", [HEADER, ROW]))
+    assert os.path.exists(readers.kept_path(job.file.path))
+    write_xlsx(job.file.path, [HEADER, ROW2])
+    job = engine.job_commit(job=job)
+    assert list(Customer.objects.values_list("name", flat=True)) == [ROW2[0]]
+
+
+def test_kept_rows_naming_any_other_class_are_not_loaded(tmp_path, upload, monkeypatch):
+    import pickle
+    import subprocess
+
+    job = upload(write_xlsx(tmp_path / "c.xlsx", [HEADER, ROW]))
+    header = {"version": readers.KEPT_VERSION, "sha256": job.sha256, "sheet": job.sheet, "kind": subprocess.Popen}
+    with open(readers.kept_path(job.file.path), "wb") as kept:
+        pickle.dump(header, kept)
+        pickle.dump([["anything"]], kept)
+    monkeypatch.setattr(subprocess, "Popen", None)  # what loading the header would reach for
+    table = readers.open_sheet(job.file.path, job.sheet, checked_sha256=job.sha256)
+    assert [cells[0] for _number, cells in table.rows()] == ["客户名称", ROW[0]]
+
+
+def test_rows_read_in_part_are_not_kept(tmp_path):
+    path = write_xlsx(tmp_path / "c.xlsx", [HEADER, ROW, ROW2])
+    with open(path, "rb") as handle:
+        sha = readers.sha256(handle)
+    table = readers.keep_rows(readers.open_tables(path)[0], path, sha)
+    rows = table.rows()
+    assert next(rows) == (1, HEADER)
+    rows.close()
+    assert list(tmp_path.iterdir()) == [path]
+    assert readers._kept_table(path, "客户", sha) is None
+    assert len(list(table.rows())) == 3
+    assert [cells for _number, cells in readers._kept_table(path, "客户", sha).rows()] == [HEADER, ROW, ROW2]
+
+
+def test_an_upload_refused_after_its_rows_were_read_keeps_nothing(tmp_path, upload, settings):
+    assert "no data rows" in refused(upload, write_xlsx(tmp_path / "c.xlsx", [HEADER, [], []]))
+    stored = settings.MEDIA_ROOT / "imports"
+    assert not stored.exists() or not [p for p in stored.rglob("*") if p.is_file()]
