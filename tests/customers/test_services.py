@@ -170,3 +170,12 @@ class TestHandover:
         with pytest.raises(DomainError) as exc:
             services.customer_handover(actor=manager, to_user=teammate, reason=" ", customer_ids=[own_customer.pk])
         assert exc.value.field == "reason"
+
+
+def test_deleting_the_creator_leaves_the_customer_without_one():
+    # The database does not check created_by (customers/0009): the ORM clears it.
+    creator = User.objects.create(username="creator", role=User.Role.CLIENT_SERVICE)
+    customer = CustomerFactory(created_by=creator)
+    creator.delete()
+    customer.refresh_from_db()
+    assert customer.created_by_id is None
