@@ -171,7 +171,7 @@ def _search_fields(values: dict, contact: dict, sql_lowers_ascii: bool) -> tuple
     name = contact.get("name", "") if contact else ""
     contacts = [(name, contact.get("mobile"))] if contact else ()
     text = search_text_of(values["name"], values["code"], values.get("phone", ""), values.get("credit_code"), contacts)
-    if not sql_lowers_ascii or not text.replace(" ", "").isprintable():
+    if not sql_lowers_ascii or not text.isprintable():  # (the ASCII space is printable)
         return None
     cased = f"{values['name']}{values['code']}{name}"
     if not cased.isascii() and cased.lower() != cased.translate(_ASCII_LOWER):
