@@ -31,6 +31,8 @@ run: .venv/.installed messages
 
 test: .venv/.installed messages
 	@sh scripts/apt-install.sh chromium chromium
+	@# Chinese glyphs, so that the browser tests' screenshots show the pages as users see them.
+	@sh scripts/apt-install.sh /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
 	@$(WITH_DB) export REDIS_URL="$${REDIS_URL:-$$(sh scripts/devredis.sh)}" || exit 1; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
