@@ -52,6 +52,10 @@ ERR_XML_ENTITIES = _(
 ERR_DAMAGED = _("The workbook is damaged and cannot be read (%(error)s).")
 ERR_ENCODING = _("The CSV file is not UTF-8 or GBK/GB18030 text; save it from Excel as “CSV UTF-8” or as .xlsx.")
 ERR_CSV = _("The CSV file cannot be read (%(error)s).")
+ERR_KEPT_DAMAGED = _(
+    "The copy of the rows kept when the workbook was uploaded is damaged (%(error)s). It has been "
+    "removed: run the import again and the workbook itself is read."
+)
 ERR_EMPTY_SHEET = _("The sheet is empty: there is nothing to import.")
 ERR_NO_HEADER = _(
     "No column of the header row was recognised (found: %(found)s). Expected columns such as: %(expected)s."
@@ -249,6 +253,10 @@ def _kept_table(path, sheet: str, file_sha256: str) -> Table | None:
                     frame = _CellUnpickler(handle).load()
                 except EOFError:
                     return
+                except (pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError) as error:
+                    # Written whole or not at all (keep_rows), so damaged since: a disk's fault.
+                    remove_kept(path)
+                    raise DomainError(ERR_KEPT_DAMAGED % {"error": error}, field="file") from None
                 yield from frame
 
     return Table(kind=header["kind"], sheet=sheet, encoding=header["encoding"], _rows=rows)

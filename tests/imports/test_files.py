@@ -375,3 +375,16 @@ def test_an_upload_refused_after_its_rows_were_read_keeps_nothing(tmp_path, uplo
     assert "no data rows" in refused(upload, write_xlsx(tmp_path / "c.xlsx", [HEADER, [], []]))
     stored = settings.MEDIA_ROOT / "imports"
     assert not stored.exists() or not [p for p in stored.rglob("*") if p.is_file()]
+
+
+def test_damaged_kept_rows_fail_the_run_with_a_message_and_are_read_again_next_time(tmp_path, upload):
+    job = upload(write_xlsx(tmp_path / "c.xlsx", [HEADER, ROW, ROW2]))
+    kept = readers.kept_path(job.file.path)
+    with open(kept, "r+b") as handle:
+        handle.truncate(os.path.getsize(kept) - 10)
+    with pytest.raises(DomainError, match="kept when the workbook was uploaded is damaged"):
+        engine.job_commit(job=job)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "damaged" in job.error
+    assert not Customer.objects.exists() and not os.path.exists(kept)
+    assert engine.job_commit(job=job).created_count == 2
