@@ -159,7 +159,9 @@ def open_sheet(path, sheet: str, *, checked_sha256: str) -> Table:
     SHA-256: the rows kept at upload (`keep_rows`) while the file is still those bytes,
     else the file read (and, if it changed, checked) again."""
     with open(path, "rb") as handle:
-        unchanged = bool(checked_sha256) and sha256(handle) == checked_sha256
+        # Only an xlsx is kept, and only an xlsx's checks are skipped: a CSV is not hashed.
+        xlsx = sniff(handle.read(8192)) == "xlsx"
+        unchanged = xlsx and bool(checked_sha256) and sha256(handle) == checked_sha256
     if unchanged and (kept := _kept_table(path, sheet, checked_sha256)) is not None:
         return kept
     tables = open_tables(path, checked=unchanged)
@@ -204,8 +206,13 @@ def keep_rows(table: Table, path, file_sha256: str) -> Table:
     if table.kind != "xlsx":
         return table
     target = kept_path(path)
-    header = {"version": KEPT_VERSION, "sha256": file_sha256, "sheet": table.sheet}
-    header.update(kind=table.kind, encoding=table.encoding)
+    header = {
+        "version": KEPT_VERSION,
+        "sha256": file_sha256,
+        "sheet": table.sheet,
+        "kind": table.kind,
+        "encoding": table.encoding,
+    }
 
     def rows():
         partial = f"{target}.part"
