@@ -93,7 +93,8 @@ class Importer:
     # True when plan() never needs the rows written for earlier chunks of the same run
     # (the importer remembers what it planned in run.state, and calls run.sync() in
     # the rare case it does need them): the engine then plans a chunk while the
-    # previous chunk's COPYs are still waiting to be sent.
+    # previous chunk's COPYs are still waiting to be sent. Its plan() calls
+    # run.release() once its queries are done, so they go while it decides outcomes.
     pipelined: bool = False
 
     def column(self, name: str) -> Column:

@@ -235,6 +235,15 @@ class Run:
         # During a commit: the pipe the COPYs go through (bulk.Pipe).
         self.pipe: Pipe | None = None
 
+    def release(self) -> None:
+        """Called by a pipelined importer's plan() once it has read what it needs from
+        the database: the previous chunk's COPYs are sent now, not after planning, so
+        the database does not wait while Python decides each row's outcome. A query
+        after this waits for them."""
+        if self.pipe is not None:
+            self.pipe.ahead = False
+            self.pipe.send()
+
     def sync(self) -> None:
         """Make everything written so far visible to the next query (a pipelined
         importer whose lookup needs rows of earlier chunks)."""

@@ -210,6 +210,8 @@ class CustomerImporter(Importer):
         # The names and (name, city) of the customers created, and the codes drawn, by
         # earlier chunks.
         run.state["created_names"], run.state["drawn_codes"] = set(), set()
+        # Codes drawn for new customers and not given out yet (_draw_codes).
+        run.state["code_pool"] = []
         run.state["sql_lowers_ascii"] = _sql_lowers_ascii()
         run.state["create_defaults"] = {k: v for k, v in run.defaults.items() if k in CUSTOMER_FIELD_SET}
         run.state["customer_snapshot"] = CreateSnapshot(Customer)
@@ -256,6 +258,11 @@ class CustomerImporter(Importer):
             primaries = Contact.objects.filter(customer__in=existing, is_primary=True).only(*PRIMARY_FIELDS)
             for contact in primaries.order_by("-id"):
                 contacts[contact.customer_id] = contact
+        if run.writing:
+            # Codes for the rows that may become new customers without one (at most).
+            self._draw_codes(sum(1 for r in valid if not r.values.get("code")), run)
+        # Nothing below reads the database: the previous chunk's COPYs can go.
+        run.release()
         seen_codes, seen_credits = run.state["codes"], run.state["credits"]
         for record in valid:
             code, credit = record.values.get("code"), record.values.get("credit_code")
@@ -377,7 +384,7 @@ class CustomerImporter(Importer):
         if not creates:
             return
         ids = run.ids(Customer, len(creates))
-        codes = iter(self._new_codes(sum(1 for r in creates if not r.extra["values"].get("code")), run))
+        codes = iter(self._take_codes(sum(1 for r in creates if not r.extra["values"].get("code")), run))
         contact_ids = iter(run.ids(Contact, sum(1 for r in creates if r.extra["contact"])))
         for record, pk in zip(creates, ids, strict=True):
             values = record.extra["values"]
@@ -396,6 +403,25 @@ class CustomerImporter(Importer):
             self._create(creates, run)
         if updates:
             self._update(updates, run)
+
+    def _draw_codes(self, count: int, run) -> None:
+        """At least `count` codes drawn and kept for this chunk's new customers. Drawn
+        while planning, before the previous chunk's COPYs are sent (a query after that
+        would wait for them); what a chunk leaves unused is kept for the next one."""
+        pool = run.state["code_pool"]
+        if count > len(pool):
+            pool.extend(self._new_codes(count - len(pool), run))
+
+    def _take_codes(self, count: int, run) -> list[str]:
+        """`count` codes from those drawn, leaving out any a row of the file has named
+        since it was drawn."""
+        named = run.state["codes"]
+        pool = run.state["code_pool"] = [code for code in run.state["code_pool"] if code not in named]
+        if count > len(pool):
+            pool.extend(self._new_codes(count - len(pool), run))
+        taken = pool[:count]
+        del pool[:count]
+        return taken
 
     def _new_codes(self, count: int, run) -> list[str]:
         """Codes from the customer code sequence (as `customer_create` draws them), skipping

@@ -202,6 +202,49 @@ def test_an_existing_customer_keeps_its_code_when_a_later_chunk_draws_codes(tmp_
     assert "KH900001" not in codes and len(codes) == 5
 
 
+def test_a_code_drawn_but_not_used_is_kept_for_a_later_row_unless_the_file_names_it(
+    tmp_path, run_import, rep, chunks_of_two
+):
+    from tests.factories import valid_credit_code
+
+    existing = CustomerFactory(code="KH800000", credit_code=valid_credit_code(800), owner=rep)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('customers_customer_code_seq', 900000)")
+    rows = [
+        HEADER,
+        # The first chunk draws a code for each row without one; the first row turns
+        # out to be the existing customer's (its credit code), so one code is left over.
+        row(code="", name=existing.name, credit=existing.credit_code, phone="13812340001"),
+        row(code="", name="客户乙", credit=valid_credit_code(801), phone="13812340002"),
+        # The next chunk names the code left over, and has a row without a code.
+        row(code="KH900002", name="客户丙", credit=valid_credit_code(802), phone="13812340003"),
+        row(code="", name="客户丁", credit=valid_credit_code(803), phone="13812340004"),
+    ]
+    job = run_import(write_csv(tmp_path / "c.csv", rows))
+    assert job.counts == {"created": 3, "updated": 1, "unchanged": 0, "rejected": 0}, job.report
+    codes = dict(Customer.objects.values_list("name", "code"))
+    assert codes == {existing.name: "KH800000", "客户乙": "KH900001", "客户丙": "KH900002", "客户丁": "KH900003"}
+
+
+def test_the_previous_chunk_is_sent_once_the_lookups_are_done(tmp_path, upload, rep, chunks_of_two, monkeypatch):
+    """Not after every row's outcome is decided: the database would wait meanwhile."""
+    from crm.imports import engine
+    from tests.factories import valid_credit_code
+
+    kept_while_deciding = []
+    plan_create = CustomerImporter._plan_create
+
+    def watch(self, record, run):
+        kept_while_deciding.append(len(run.pipe.kept))
+        return plan_create(self, record, run)
+
+    monkeypatch.setattr(CustomerImporter, "_plan_create", watch)
+    rows = [HEADER, *(row(code=f"KH90{n:04d}", credit=valid_credit_code(900 + n), name=f"客户{n}") for n in range(6))]
+    job = engine.job_commit(job=upload(write_csv(tmp_path / "c.csv", rows)))
+    assert job.counts["created"] == 6
+    assert kept_while_deciding == [0] * 6
+
+
 def test_cyclic_gc_is_off_during_a_run_and_back_on_after_it_whatever_happens(tmp_path, upload, rep, monkeypatch):
     import gc
 
