@@ -71,16 +71,19 @@ def encode(value) -> str:
     if isinstance(value, dict):
         return text_value(json_text(value))
     if isinstance(value, (list, tuple)):
-        return encode(_array(value))
+        return encode(array_literal(value))
     return str(value).translate(_ESCAPES)
 
 
 _ARRAY_SPECIAL = re.compile(r'[{}"\\\s]')
+_ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 
-def _array(items) -> str:
-    """A PostgreSQL array literal of text. Elements are written bare when nothing in
-    them needs quoting (search tokens never do), else quoted as JSON quotes them."""
+def array_literal(items) -> str:
+    """A PostgreSQL array literal of text: `%s::text[]` sends a list as one value, where
+    psycopg2 would send ARRAY['a', 'b', …], thousands of constants for the server to
+    parse. Elements are written bare when nothing in them needs quoting (search tokens
+    never do), else in double quotes with backslashes before " and \\."""
     joined = ",".join(items)
     if (
         not _ARRAY_SPECIAL.search(joined)
@@ -89,7 +92,7 @@ def _array(items) -> str:
         and "null" not in joined.lower()
     ):
         return "{" + joined + "}"
-    return "{" + ",".join(json.dumps(v, ensure_ascii=False) for v in items) + "}"
+    return "{" + ",".join(f'"{item.translate(_ARRAY_ESCAPES)}"' for item in items) + "}"
 
 
 def _default(field: models.Field, now):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.imports import cleaning as c
 from crm.imports.base import CREATED, UNCHANGED, UPDATED, Column, CreateSnapshot, Importer, register
-from crm.imports.bulk import CopyInsert, copy_update, next_values
+from crm.imports.bulk import CopyInsert, array_literal, copy_update, next_values
 from crm.imports.cleaning import fold
 from crm.models import AuditEvent
 from customers.models import Contact, Customer
@@ -238,11 +238,12 @@ class CustomerImporter(Importer):
         if codes & run.state["drawn_codes"] or any(_created_before(r, run) for r in valid if _by_name(r)):
             run.sync()
         if codes or credits or names:
-            # One array parameter each, not ten thousand placeholders.
+            # One array value each, not ten thousand placeholders or constants.
             query = Customer.objects.filter(
                 pk__in=RawSQL(
-                    "SELECT id FROM customers_customer WHERE code = ANY(%s) OR credit_code = ANY(%s) OR name = ANY(%s)",
-                    [list(codes), list(credits), list(names)],
+                    "SELECT id FROM customers_customer "
+                    "WHERE code = ANY(%s::text[]) OR credit_code = ANY(%s::text[]) OR name = ANY(%s::text[])",
+                    [array_literal(codes), array_literal(credits), array_literal(names)],
                 )
             )
             if run.committing:

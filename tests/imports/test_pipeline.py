@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from crm.imports.bulk import PIPE_SWITCH_INTERVAL, CopyInsert, Pipe
+from crm.imports.bulk import PIPE_SWITCH_INTERVAL, CopyInsert, Pipe, array_literal
 from crm.models import AuditEvent
 from customers import services
 from customers.importers.customers import CustomerImporter
@@ -94,6 +94,20 @@ def test_a_pipe_shortens_the_switch_interval_while_open_and_restores_it_however_
     with pytest.raises(IntegrityError), transaction.atomic(), Pipe.open():
         _copy_customer(own_customer, code=own_customer.code)  # taken: unique violation
     assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["KH000001", "临沂康达兽药经营部", "山东"],
+        ['带"引号"的名称', "back\\slash", "{braces}", "a,b", "two words", "NULL", "null", "", "tab\there", "\u0001"],
+        [],
+    ],
+)
+def test_an_array_literal_reaches_the_database_as_the_list_it_was(db, items):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [array_literal(items)])
+        assert cursor.fetchone()[0] == items
 
 
 @pytest.fixture
