@@ -60,8 +60,10 @@ def refresh_derived(customer_ids: Iterable[int]) -> None:
 def completeness_of(values: dict, verified: set[str], has_contact: bool, has_document: bool) -> int:
     """Per cent of expected facts filled, where each verifiable fact counts once more
     when it is verified; a contact and a qualification document are expected too."""
-    expected = Customer.EXPECTED_FACTS
-    filled = sum(1 for f in expected if values.get(f) not in (None, "", [])) + has_contact + has_document
+    expected = [*map(values.get, Customer.EXPECTED_FACTS)]
+    # Counted in C: an import scores 100,000 customers this way.
+    filled = len(expected) - expected.count(None) - expected.count("") - expected.count([])
+    filled += has_contact + has_document
     checked = (
         sum(1 for f in Customer.VERIFIABLE_FACTS if f in verified and values.get(f) not in (None, ""))
         if verified

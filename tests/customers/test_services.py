@@ -179,3 +179,18 @@ def test_deleting_the_creator_leaves_the_customer_without_one():
     creator.delete()
     customer.refresh_from_db()
     assert customer.created_by_id is None
+
+
+def test_completeness_counts_filled_facts_zeros_included_and_verified_facts_twice():
+    facts, verifiable = Customer.EXPECTED_FACTS, Customer.VERIFIABLE_FACTS
+    total = len(facts) + 2 + len(verifiable)
+    assert services.completeness_of({}, set(), False, False) == 0
+    # Blank text, None and an empty list are missing; a zero is a fact.
+    values = {facts[0]: "", facts[1]: None, facts[2]: [], verifiable[0]: 0, verifiable[1]: 5}
+    assert services.completeness_of(values, set(), False, False) == round(100 * 2 / total)
+    assert services.completeness_of(values, set(), True, True) == round(100 * 4 / total)
+    # A verified fact counts once more, unless it is blank.
+    verified = {verifiable[0], verifiable[2]}
+    assert services.completeness_of(values, verified, True, True) == round(100 * 5 / total)
+    everything = dict.fromkeys(facts, "x")
+    assert services.completeness_of(everything, set(verifiable), True, True) == 100
