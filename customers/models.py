@@ -67,14 +67,16 @@ class CustomerQuerySet(models.QuerySet):
 
         Served by a GIN index on the 1- and 2-character n-grams of the search text, which
         (unlike pg_trgm) also answers the two-character fragments users type (牧业, 兽药);
-        the ILIKE recheck drops rows whose n-grams match but are not contiguous.
+        the ILIKE recheck drops rows whose n-grams match but are not contiguous. A
+        single ASCII letter or digit, in nearly every row, is looked for in the text.
         """
         from .search import ngrams, normalize_search_text
 
         needle = normalize_search_text(text)
         if not needle:
             return self
-        qs = self.filter(search_tokens__contains=ngrams(needle))
+        grams = ngrams(needle)
+        qs = self.filter(search_tokens__contains=grams) if grams else self
         for term in needle.split():
             qs = qs.filter(search_text__contains=term)
         return qs

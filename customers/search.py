@@ -1,8 +1,10 @@
 """Search text for customers: what is searchable, and the n-grams the index holds.
 
-The SQL function crm_ngrams (migration 0002) and `ngrams()` below must agree: the
-index holds every single character and every pair of adjacent characters of the
-lower-cased search text, skipping whitespace.
+The SQL function crm_ngrams (migration 0010) and `all_ngrams()` below must agree: the
+index holds every pair of adjacent characters of the lower-cased search text and every
+single character beyond ASCII, skipping whitespace. A single ASCII letter or digit is
+in nearly every customer's codes and numbers: indexing it would cost a quarter of the
+index's entries and answer no search a scan of the text would not answer as well.
 """
 
 import re
@@ -39,10 +41,11 @@ def normalize_search_text(text: str) -> str:
 
 
 def ngrams(needle: str) -> list[str]:
-    """The n-grams every row containing `needle` must hold (one term, no spaces)."""
+    """The n-grams every row containing `needle` must hold; none for a needle of single
+    ASCII characters (the search then reads the text)."""
     grams = set()
     for term in needle.split():
-        if len(term) == 1:
+        if len(term) == 1 and not term.isascii():
             grams.add(term)
         grams.update(term[i : i + 2] for i in range(len(term) - 1))
     return sorted(grams)
@@ -60,13 +63,16 @@ def search_text_of(name: str, code: str, phone: str, credit_code: str | None, co
     return " ".join(parts).lower()
 
 
+_ASCII = frozenset(map(chr, range(128)))
+
+
 def all_ngrams(text: str) -> list[str]:
-    """crm_ngrams(text) in Python: every character and every pair of adjacent
-    characters, none holding whitespace, each once. Sorted: PostgreSQL sorts an
-    array's entries before it indexes them, which is much quicker when they already
-    are (an import writes 100,000 rows of them)."""
+    """crm_ngrams(text) in Python: every pair of adjacent characters and every
+    character beyond ASCII, none holding whitespace, each once. Sorted: PostgreSQL
+    sorts an array's entries before it indexes them, which is much quicker when they
+    already are (an import writes 100,000 rows of them)."""
     words = text.split()
-    grams = set("".join(words))
+    grams = set("".join(words)) - _ASCII
     for word in words:
         grams.update(map(str.__add__, word, word[1:]))
     return sorted(grams)

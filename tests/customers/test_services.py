@@ -148,6 +148,16 @@ class TestSearch:
         assert list(Customer.objects.search("\U00024e00")) == []
         assert list(Customer.objects.search("一品")) == [c]
 
+    def test_a_single_ascii_character_is_looked_for_in_the_text_not_the_index(self, rep):
+        a = CustomerFactory(owner=rep, name="康达兽药", code="KH000123", phone="13800001234")
+        b = CustomerFactory(owner=rep, name="丰收兽药", code="ZD000456", phone="13900005678")
+        assert not any(len(token) == 1 and token.isascii() for token in Customer.objects.get(pk=a.pk).search_tokens)
+        assert set(Customer.objects.search("7")) == {b}
+        assert set(Customer.objects.search("K")) == {a}
+        assert set(Customer.objects.search("z 兽")) == {b}
+        assert set(Customer.objects.search("0")) == {a, b}
+        assert list(Customer.objects.search("x")) == []
+
 
 class TestHandover:
     def test_manager_hands_all_of_a_reps_customers_to_a_teammate(self, manager, rep, teammate, own_customer):

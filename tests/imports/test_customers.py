@@ -115,7 +115,7 @@ def test_history_and_derived_fields_match_the_services(sheet, run_import):
 def test_search_tokens_match_the_sql_function(db):
     from customers.search import all_ngrams
 
-    for text in ["临沂康达 kh000001  91350100m000100y43 张三 ", "a", "ab cd", "x  y", ""]:
+    for text in ["临沂康达 kh000001  91350100m000100y43 张三 ", "a", "ab cd", "x  y", "", "é", "a兽 𠀀"]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT crm_ngrams(%s)", [text])
             assert sorted(cursor.fetchone()[0]) == all_ngrams(text)
