@@ -26,7 +26,7 @@ from crm.errors import DomainError
 from crm.models import AuditEvent, ImportJob
 
 from . import base, mapping, readers
-from .bulk import NULL, CopyInsert, Pipe, allocate_ids, json_text, text_value
+from .bulk import NULL, CopyInsert, Pipe, allocate_ids, json_value, text_value
 from .cleaning import CellError, as_text
 
 ERR_ADMIN_ONLY = gettext_lazy("Only admins import spreadsheets.")
@@ -263,7 +263,7 @@ class Run:
                 obj_type,
                 int(obj_id),
                 text_value(str(obj_repr)[:200]),
-                text_value(json_text(changes)),
+                json_value(changes),
                 NULL if version is None else int(version),
             )
         )

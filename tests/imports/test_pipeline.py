@@ -110,6 +110,14 @@ def test_an_array_literal_reaches_the_database_as_the_list_it_was(db, items):
         assert cursor.fetchone()[0] == items
 
 
+def test_history_changes_reach_the_database_as_they_were(db, own_customer):
+    changes = {"address": [None, '路\\1号\t"东门"\n二楼\r'], "name": ["旧\\名", "新名"], "staff": [1, 2]}
+    writer = CopyInsert(AuditEvent, ids=False)
+    writer.add({"action": "update", "object_type": "customer", "object_id": own_customer.pk, "changes": changes})
+    writer.flush()
+    assert AuditEvent.objects.get(object_id=own_customer.pk, object_type="customer", action="update").changes == changes
+
+
 @pytest.fixture
 def chunks_of_two(monkeypatch):
     monkeypatch.setattr(CustomerImporter, "chunk_size", 2)
