@@ -182,6 +182,10 @@ KEPT_FRAME = 5000
 _CELL_CLASSES = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timedelta")}
 
 
+# What unpickling a damaged (say, truncated) or foreign copy raises.
+_UNREADABLE = (pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError)
+
+
 class _CellUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) in _CELL_CLASSES:
@@ -245,7 +249,7 @@ def _kept_table(path, sheet: str, file_sha256: str) -> Table | None:
     try:
         with open(target, "rb") as handle:
             header = _CellUnpickler(handle).load()
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+    except (OSError, EOFError, *_UNREADABLE):
         return None
     expected = {"version": KEPT_VERSION, "sha256": file_sha256, "sheet": sheet}
     if not isinstance(header, dict) or any(header.get(key) != value for key, value in expected.items()):
@@ -260,7 +264,7 @@ def _kept_table(path, sheet: str, file_sha256: str) -> Table | None:
                     frame = _CellUnpickler(handle).load()
                 except EOFError:
                     return
-                except (pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError) as error:
+                except _UNREADABLE as error:
                     # Written whole or not at all (keep_rows), so damaged since: a disk's fault.
                     remove_kept(path)
                     raise DomainError(ERR_KEPT_DAMAGED % {"error": error}, field="file") from None

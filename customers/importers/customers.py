@@ -418,8 +418,7 @@ class CustomerImporter(Importer):
         since it was drawn."""
         named = run.state["codes"]
         pool = run.state["code_pool"] = [code for code in run.state["code_pool"] if code not in named]
-        if count > len(pool):
-            pool.extend(self._new_codes(count - len(pool), run))
+        self._draw_codes(count, run)
         taken = pool[:count]
         del pool[:count]
         return taken
